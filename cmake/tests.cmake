@@ -15,10 +15,14 @@ endfunction()
 
 teeshm_unit_test(NAME test_dram SOURCES tests/unit/test_dram.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_optee_abi SOURCES tests/unit/test_optee_abi.c LIBS teeshm_common)
+teeshm_unit_test(NAME test_rbtree SOURCES tests/unit/test_rbtree.c LIBS teeshm_secure_mm)
+teeshm_unit_test(NAME test_tlb SOURCES tests/unit/test_tlb.c LIBS teeshm_secure_mm)
+teeshm_unit_test(NAME test_vaspace SOURCES tests/unit/test_vaspace.c LIBS teeshm_secure_mm)
+teeshm_unit_test(NAME test_pa_index SOURCES tests/unit/test_pa_index.c LIBS teeshm_secure_mm)
 
 # The freestanding libraries must call nothing from libc but the string.h functions.
 add_test(NAME freestanding_symbols
-  COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-freestanding.sh $<TARGET_FILE:teeshm_abi>)
+  COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-freestanding.sh $<TARGET_FILE:teeshm_abi> $<TARGET_FILE:teeshm_secure_mm>)
 
 # The demo path works end to end (small, fast).
 add_test(NAME cli_layout COMMAND teeshm layout --vms 3 --guest-ram-mib 16)
