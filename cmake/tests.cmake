@@ -19,6 +19,11 @@ teeshm_unit_test(NAME test_rbtree SOURCES tests/unit/test_rbtree.c LIBS teeshm_s
 teeshm_unit_test(NAME test_tlb SOURCES tests/unit/test_tlb.c LIBS teeshm_secure_mm)
 teeshm_unit_test(NAME test_vaspace SOURCES tests/unit/test_vaspace.c LIBS teeshm_secure_mm)
 teeshm_unit_test(NAME test_pa_index SOURCES tests/unit/test_pa_index.c LIBS teeshm_secure_mm)
+teeshm_unit_test(NAME test_pgt SOURCES tests/unit/test_pgt.c LIBS teeshm_secure_mm)
+# QEMU's own MMU (through Unicorn) walks our tables: an oracle nobody here wrote.
+teeshm_unit_test(NAME test_pgt_unicorn SOURCES tests/oracle/test_pgt_unicorn.c
+  LIBS teeshm_secure_mm PkgConfig::UNICORN TIMEOUT 300)
+teeshm_unit_test(NAME test_core_mm SOURCES tests/unit/test_core_mm.c LIBS teeshm_secure)
 
 # The freestanding libraries must call nothing from libc but the string.h functions.
 add_test(NAME freestanding_symbols
