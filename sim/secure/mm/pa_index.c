@@ -88,33 +88,42 @@ void pa_index_remove(struct pa_index *idx, struct pa_run *run)
 }
 
 /*
- * In-order search pruned by the augmented end: a subtree whose largest end
- * stops short of the query's end holds no candidate, and once a node starts
- * after pa, neither it nor anything to its right can contain pa.
+ * One root-to-leaf descent.  At a node n:
+ *  - if nothing below ends at or after the query's end, there is no answer;
+ *  - if n starts after pa, so does everything right of it: go left;
+ *  - else every run in n's left subtree starts at or before pa too, so if one
+ *    of them reaches the query's end (the left child's augmented end says) it
+ *    contains the query and sorts before n: go left;
+ *  - else n is the lowest candidate: take it if it reaches the end, or go right.
+ * No backtracking is ever needed, so the cost is O(log n) even with overlaps.
  */
-static struct pa_run *lookup(const struct rb_node *n, uint64_t pa, uint64_t end)
+struct pa_run *pa_index_lookup(const struct pa_index *idx, paddr_t pa, uint64_t len_bytes)
 {
-	while (n && to_run(n)->subtree_max_end >= end) {
-		const struct pa_run *r = to_run(n);
-		struct pa_run *found = lookup(n->rb_left, pa, end);
+	const struct rb_node *n = idx->root.rb_node;
+	uint64_t p = pa_addr(pa), end;
 
-		if (found)
-			return found;
-		if (r->pa_start > pa)
+	if (len_bytes == 0 || range_overflows(p, len_bytes) || p + len_bytes < p)
+		return NULL;
+	end = p + len_bytes;
+	while (n) {
+		const struct pa_run *r = to_run(n), *left;
+
+		if (r->subtree_max_end < end)
 			return NULL;
+		if (p < r->pa_start) {
+			n = n->rb_left;
+			continue;
+		}
+		left = to_run(n->rb_left);
+		if (left && left->subtree_max_end >= end) {
+			n = n->rb_left;
+			continue;
+		}
 		if (run_end(r) >= end)
 			return (struct pa_run *)r;
 		n = n->rb_right;
 	}
 	return NULL;
-}
-
-struct pa_run *pa_index_lookup(const struct pa_index *idx, paddr_t pa, uint64_t len_bytes)
-{
-	if (len_bytes == 0 || range_overflows(pa_addr(pa), len_bytes) ||
-	    pa_addr(pa) + len_bytes < pa_addr(pa))
-		return NULL;
-	return lookup(idx->root.rb_node, pa_addr(pa), pa_addr(pa) + len_bytes);
 }
 
 static int cmp_run(const struct rb_node *a, const struct rb_node *b)

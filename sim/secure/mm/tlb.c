@@ -73,6 +73,7 @@ int tlb_init(struct tlb *tlb, struct tlb_entry *storage, uint32_t entries, uint3
 	tlb->ways = ways;
 	tlb->sets = sets;
 	tlb->clock = 0;
+	tlb->valid_entries = 0;
 	memset(&tlb->stats, 0, sizeof(tlb->stats));
 	return 0;
 }
@@ -163,6 +164,8 @@ void tlb_fill(struct tlb *tlb, vaddr_t va, uint16_t asid, bool global, paddr_t b
 		victim = pick_victim(tlb, set);
 		if (victim->valid)
 			tlb->stats.evictions++;
+		else
+			tlb->valid_entries++;
 	}
 
 	victim->va = va_init(va_base);
@@ -177,9 +180,7 @@ void tlb_fill(struct tlb *tlb, vaddr_t va, uint16_t asid, bool global, paddr_t b
 
 /*
  * The common core of every TLBI: drop valid entries overlapping the inclusive
- * range [lo, hi] whose tag passes the ASID filter. Hardware would probe only
- * the sets the range maps to; scanning everything gives the same result and is
- * plainly correct.
+ * range [lo, hi] whose tag passes the ASID filter.
  */
 enum tlbi_asid_filter {
 	TLBI_GLOBAL_OR_ASID,	/* VAE1, RVAE1: global entries and those tagged asid */
@@ -187,33 +188,64 @@ enum tlbi_asid_filter {
 	TLBI_NON_GLOBAL_ASID,	/* ASIDE1: only non-global entries tagged asid */
 };
 
+static void inval_entry_if(struct tlb *tlb, struct tlb_entry *e, uint64_t lo, uint64_t hi,
+			   enum tlbi_asid_filter filter, uint16_t asid)
+{
+	uint64_t base, last;
+
+	if (!e->valid)
+		return;
+	base = va_addr(e->va);
+	last = base + size_mask(e->size_shift);
+	if (base > hi || last < lo)
+		return;
+	switch (filter) {
+	case TLBI_GLOBAL_OR_ASID:
+		if (!e->global && e->asid != asid)
+			return;
+		break;
+	case TLBI_NON_GLOBAL_ASID:
+		if (e->global || e->asid != asid)
+			return;
+		break;
+	case TLBI_ANY_ASID:
+		break;
+	}
+	memset(e, 0, sizeof(*e));
+	tlb->valid_entries--;
+	tlb->stats.entries_invalidated++;
+}
+
+/*
+ * Probe only the sets the range can live in, as hardware does: an entry of
+ * size 2^s overlapping [lo, hi] has a block number in [lo >> s, hi >> s] and
+ * sits in that number's set.  A range with more blocks than there are sets
+ * touches every set, so it is scanned whole.
+ */
 static void inval_matching(struct tlb *tlb, uint64_t lo, uint64_t hi,
 			   enum tlbi_asid_filter filter, uint16_t asid)
 {
-	for (uint32_t i = 0; i < tlb->entry_count; i++) {
-		struct tlb_entry *e = &tlb->entries[i];
-		uint64_t base, last;
+	if (tlb->valid_entries == 0)
+		return;
+	for (size_t i = 0; i < TLB_NUM_SIZES; i++) {
+		unsigned int shift = tlb_size_shifts[i];
+		uint64_t first = lo >> shift, last = hi >> shift, blk;
 
-		if (!e->valid)
+		if (last - first >= tlb->sets) {
+			for (uint32_t k = 0; k < tlb->entry_count; k++)
+				if (tlb->entries[k].size_shift == shift)
+					inval_entry_if(tlb, &tlb->entries[k], lo, hi, filter, asid);
 			continue;
-		base = va_addr(e->va);
-		last = base + size_mask(e->size_shift);
-		if (base > hi || last < lo)
-			continue;
-		switch (filter) {
-		case TLBI_GLOBAL_OR_ASID:
-			if (!e->global && e->asid != asid)
-				continue;
-			break;
-		case TLBI_NON_GLOBAL_ASID:
-			if (e->global || e->asid != asid)
-				continue;
-			break;
-		case TLBI_ANY_ASID:
-			break;
 		}
-		memset(e, 0, sizeof(*e));
-		tlb->stats.entries_invalidated++;
+		for (blk = first;; blk++) {
+			struct tlb_entry *set = set_first(tlb, (uint32_t)(blk & (tlb->sets - 1)));
+
+			for (uint32_t way = 0; way < tlb->ways; way++)
+				if (set[way].size_shift == shift)
+					inval_entry_if(tlb, &set[way], lo, hi, filter, asid);
+			if (blk == last)
+				break;
+		}
 	}
 }
 
@@ -275,11 +307,7 @@ void tlb_stats_reset(struct tlb *tlb)
 
 uint32_t tlb_valid_count(const struct tlb *tlb)
 {
-	uint32_t count = 0;
-
-	for (uint32_t i = 0; i < tlb->entry_count; i++)
-		count += tlb->entries[i].valid ? 1 : 0;
-	return count;
+	return tlb->valid_entries;
 }
 
 static int check_entry(const struct tlb *tlb, const struct tlb_entry *e, uint32_t set)
@@ -306,6 +334,8 @@ int tlb_check(const struct tlb *tlb)
 	    (uint64_t)tlb->sets * tlb->ways != tlb->entry_count)
 		return TS_EINVAL;
 
+	uint32_t valid = 0;
+
 	for (uint32_t set = 0; set < tlb->sets; set++) {
 		const struct tlb_entry *first = set_first(tlb, set);
 
@@ -315,6 +345,7 @@ int tlb_check(const struct tlb *tlb)
 
 			if (!e->valid)
 				continue;
+			valid++;
 			err = check_entry(tlb, e, set);
 			if (err != 0)
 				return err;
@@ -330,5 +361,5 @@ int tlb_check(const struct tlb *tlb)
 			}
 		}
 	}
-	return 0;
+	return valid == tlb->valid_entries ? 0 : TS_EINVAL;
 }

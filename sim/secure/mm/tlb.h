@@ -84,6 +84,7 @@ struct tlb {
 	uint32_t ways;
 	uint32_t sets;			/* a power of two */
 	uint64_t clock;			/* last use stamp handed out */
+	uint32_t valid_entries;		/* lets an invalidation of an empty TLB cost nothing */
 	struct tlb_stats stats;
 };
 
@@ -134,14 +135,14 @@ void tlb_isb(struct tlb *tlb);
 
 void tlb_stats_reset(struct tlb *tlb);
 
-/* Number of valid entries (O(entries)); handy for tests and stats dumps. */
+/* Number of valid entries; handy for tests and stats dumps. */
 uint32_t tlb_valid_count(const struct tlb *tlb);
 
 /*
  * Invariants: geometry consistent; every valid entry has size_shift 12/21/30,
  * VA and PA aligned to it, sits in the set its VA maps to, has ASID 0 if
  * global, a stamp in 1..clock unique within its set; no two valid entries of a
- * set share a key. 0 or TS_EINVAL.
+ * set share a key; valid_entries counts them. 0 or TS_EINVAL.
  */
 int tlb_check(const struct tlb *tlb);
 
