@@ -29,6 +29,7 @@ check: build build-asan
 
 demo: build
 	./$(BUILD)/teeshm layout --vms 4 --buffer-kib 3072
+	./$(BUILD)/teeshm mm --vms 4 --buffers 16 --buffer-kib 256 --dump-mmu $(BUILD)/demo/mmu
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

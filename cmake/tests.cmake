@@ -21,13 +21,33 @@ teeshm_unit_test(NAME test_vaspace SOURCES tests/unit/test_vaspace.c LIBS teeshm
 teeshm_unit_test(NAME test_pa_index SOURCES tests/unit/test_pa_index.c LIBS teeshm_secure_mm)
 teeshm_unit_test(NAME test_pgt SOURCES tests/unit/test_pgt.c LIBS teeshm_secure_mm)
 # QEMU's own MMU (through Unicorn) walks our tables: an oracle nobody here wrote.
-teeshm_unit_test(NAME test_pgt_unicorn SOURCES tests/oracle/test_pgt_unicorn.c
+teeshm_unit_test(NAME test_pgt_unicorn SOURCES tests/oracle/test_pgt_unicorn.c tests/oracle/uc_mmu.c
   LIBS teeshm_secure_mm PkgConfig::UNICORN TIMEOUT 300)
 teeshm_unit_test(NAME test_core_mm SOURCES tests/unit/test_core_mm.c LIBS teeshm_secure)
+# --dump-mmu files read back against the manager; failures name the path and leak nothing.
+teeshm_unit_test(NAME test_mmu_dump SOURCES tests/unit/test_mmu_dump.c LIBS teeshm_secure)
+# The dumped files alone, walked by QEMU's MMU (Unicorn), translate as mappings.tsv says.
+teeshm_unit_test(NAME test_mmu_dump_unicorn
+  SOURCES tests/oracle/test_mmu_dump_unicorn.c tests/oracle/uc_mmu.c
+  LIBS teeshm_secure PkgConfig::UNICORN TIMEOUT 300)
 
 # The freestanding libraries must call nothing from libc but the string.h functions.
 add_test(NAME freestanding_symbols
   COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-freestanding.sh $<TARGET_FILE:teeshm_abi> $<TARGET_FILE:teeshm_secure_mm>)
 
-# The demo path works end to end (small, fast).
+# The demo paths work end to end (small, fast); each exits non-zero on any mismatch or leak.
 add_test(NAME cli_layout COMMAND teeshm layout --vms 3 --guest-ram-mib 16)
+add_test(NAME cli_mm COMMAND teeshm mm --vms 3 --buffers 6 --buffer-kib 96 --guest-ram-mib 16
+  --dump-mmu ${CMAKE_CURRENT_BINARY_DIR}/cli_mm_dump)
+add_test(NAME cli_mm_lazy COMMAND teeshm mm --vms 2 --buffers 20 --buffer-kib 16 --tlbi lazy
+  --lazy-pages 40 --guest-ram-mib 16)
+add_test(NAME cli_mm_per_page COMMAND teeshm mm --vms 2 --buffers 4 --tlbi per-page --guest-ram-mib 16)
+
+# Bad input: a clear message naming the problem and exit code 2, never a crash.
+set(EXPECT ${CMAKE_SOURCE_DIR}/scripts/expect-exit.sh)
+add_test(NAME cli_bad_command COMMAND ${EXPECT} 2 "unknown command 'frobnicate'" -- $<TARGET_FILE:teeshm> frobnicate)
+add_test(NAME cli_bad_tlbi COMMAND ${EXPECT} 2 "--tlbi 'bogus' is not" -- $<TARGET_FILE:teeshm> mm --tlbi bogus)
+add_test(NAME cli_bad_number COMMAND ${EXPECT} 2 "--vms '4x' is not a decimal number" -- $<TARGET_FILE:teeshm> mm --vms 4x)
+add_test(NAME cli_out_of_range COMMAND ${EXPECT} 2 "--vms 0 is out of range" -- $<TARGET_FILE:teeshm> layout --vms 0)
+add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
+add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)

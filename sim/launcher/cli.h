@@ -6,6 +6,7 @@
 
 /* Each subcommand: argv[0] is the subcommand name; returns the process exit code. */
 int cmd_layout(int argc, char **argv);
+int cmd_mm(int argc, char **argv);
 
 /*
  * Parse a decimal unsigned option value in [min, max]; on error print

@@ -14,6 +14,8 @@ static const struct {
 } commands[] = {
 	{ "layout", cmd_layout,
 	  "build the simulated DRAM, pass page lists from each guest to the secure view and verify them" },
+	{ "mm", cmd_mm,
+	  "drive the secure core memory manager: map guests' buffers, read them through the MMU, tear down" },
 };
 
 static void usage(FILE *out)

@@ -8,17 +8,7 @@
  * output address, NS, memory attributes, shareability and AP bits against an
  * independent MMU.  Fault levels are compared with pgt_walk() as well.
  *
- * How Unicorn 2.0.1 is driven (DESIGN.md section 8, plus one finding here):
- *  - the CPU starts at EL1 with SCR_EL3 = 0, i.e. EL1 would be AArch32; we set
- *    SCR_EL3.RW through UC_ARM64_REG_CP_REG (op0=3 op1=6 CRn=1 CRm=1 op2=0),
- *    leaving SCR_EL3.NS = 0 so EL1 is *Secure* EL1 and descriptor NS bits count;
- *  - the stub runs at EL3 with its own MMU off, so it needs no mapping in the
- *    tables under test.  Writing PSTATE to EL3h via uc_reg_write changes
- *    env->pstate but not QEMU's cached hflags (CurrentEL still reads 1); an
- *    `eret` executed with SPSR/ELR set rebuilds them, after which we are at EL3;
- *  - `at` does a fresh table walk and needs no shadow mapping of the VAs, but
- *    the stub still does `tlbi vmalle1; dsb ish; isb` after every table sync
- *    because uc_ctl_flush_tlb does not flush in 2.0.1.
+ * The Unicorn harness (and how Unicorn 2.0.1 has to be driven) is in uc_mmu.h.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,11 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicorn/unicorn.h>
 
 #include "sim/common/ts_err.h"
 #include "sim/secure/mm/pgt.h"
 #include "sim/secure/mm/xlat_pool.h"
+#include "tests/oracle/uc_mmu.h"
 
 #define DRAM_PA 0x0e100000ull
 #define N_TABLES 64u
@@ -44,129 +34,30 @@
 
 /* Stub code, VA list and PAR results live at PAs outside the pool, MMU off. */
 #define STUB_PA 0x10000000ull
-#define QUERY_MAX 4608u /* multiple of 512 keeps the region page-sized */
-#define VA_LIST_PA (STUB_PA + PAGE)
-#define RESULTS_PA (VA_LIST_PA + QUERY_MAX * 8)
-#define STUB_REGION_BYTES (PAGE + QUERY_MAX * 8 + QUERY_MAX * 32)
-
-#define STUB_BOOT_OFF 0x00 /* eret; nop */
-#define STUB_EL_OFF 0x08   /* mrs x0, CurrentEL; nop */
-#define STUB_QUERY_OFF 0x10
-#define STUB_DONE_OFF 0x88
-
-static const uint32_t stub_code[] = {
-	0xd69f03e0, /* 00: eret */
-	0xd503201f, /* 04: nop */
-	0xd5384240, /* 08: mrs x0, CurrentEL */
-	0xd503201f, /* 0c: nop */
-	0xd518a206, /* 10: msr mair_el1, x6 */
-	0xd5182047, /* 14: msr tcr_el1, x7 */
-	0xd5182008, /* 18: msr ttbr0_el1, x8 */
-	0xd5381009, /* 1c: mrs x9, sctlr_el1 */
-	0xb2400129, /* 20: orr x9, x9, #1        (SCTLR_EL1.M) */
-	0xd5181009, /* 24: msr sctlr_el1, x9 */
-	0xd5033fdf, /* 28: isb */
-	0xd508871f, /* 2c: tlbi vmalle1 */
-	0xd5033b9f, /* 30: dsb ish */
-	0xd5033fdf, /* 34: isb */
-	0xb4000282, /* 38: cbz x2, done */
-	0xf8408424, /* 3c: loop: ldr x4, [x1], #8 */
-	0xd5087804, /* 40: at s1e1r, x4 */
-	0xd5033fdf, /* 44: isb */
-	0xd5387405, /* 48: mrs x5, par_el1 */
-	0xf8008465, /* 4c: str x5, [x3], #8 */
-	0xd5087824, /* 50: at s1e1w, x4 */
-	0xd5033fdf, /* 54: isb */
-	0xd5387405, /* 58: mrs x5, par_el1 */
-	0xf8008465, /* 5c: str x5, [x3], #8 */
-	0xd5087844, /* 60: at s1e0r, x4 */
-	0xd5033fdf, /* 64: isb */
-	0xd5387405, /* 68: mrs x5, par_el1 */
-	0xf8008465, /* 6c: str x5, [x3], #8 */
-	0xd5087864, /* 70: at s1e0w, x4 */
-	0xd5033fdf, /* 74: isb */
-	0xd5387405, /* 78: mrs x5, par_el1 */
-	0xf8008465, /* 7c: str x5, [x3], #8 */
-	0xf1000442, /* 80: subs x2, x2, #1 */
-	0x54fffdc1, /* 84: b.ne loop */
-	0xd503201f, /* 88: done: nop */
-};
-
-/* PAR_EL1 (64-bit format) fields. */
-#define PAR_F 1ull
-#define PAR_FST(par) (((par) >> 1) & 0x3f)
-#define PAR_SH(par) (((par) >> 7) & 3)
-#define PAR_NS ((uint64_t)1 << 9)
-#define PAR_PA(par) ((par) & 0x0000fffffffff000ull)
-#define PAR_ATTR(par) ((par) >> 56)
-#define FST_TRANSLATION(level) (0x04u | (level))
-#define FST_PERMISSION(level) (0x0cu | (level))
-
-enum { AT_E1R, AT_E1W, AT_E0R, AT_E0W };
 
 struct fx {
 	uint8_t *dram;
 	struct xlat_table_meta meta[N_TABLES];
 	struct xlat_pool pool;
 	struct pgt pgt;
-	uc_engine *uc;
+	struct uc_mmu mmu;
 	uint64_t queries; /* VAs checked against the oracle */
 };
 
-static void uc_ok(uc_err err, const char *what)
+/* A harness call that must succeed; on failure, its reason. */
+static void mmu_ok(struct fx *f, int rc)
 {
-	if (err != UC_ERR_OK) {
-		print_error("unicorn: %s: %s\n", what, uc_strerror(err));
+	if (rc != 0) {
+		print_error("%s\n", f->mmu.err);
 		fail();
 	}
 }
 
-static void write_cp_reg(uc_engine *uc, unsigned op0, unsigned op1, unsigned crn, unsigned crm,
-			 unsigned op2, uint64_t val)
-{
-	uc_arm64_cp_reg reg = { .crn = crn, .crm = crm, .op0 = op0, .op1 = op1, .op2 = op2,
-				.val = val };
-
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_CP_REG, &reg), "write cp reg");
-}
-
-static uint64_t read_cp_reg(uc_engine *uc, unsigned op0, unsigned op1, unsigned crn,
-			    unsigned crm, unsigned op2)
-{
-	uc_arm64_cp_reg reg = { .crn = crn, .crm = crm, .op0 = op0, .op1 = op1, .op2 = op2 };
-
-	uc_ok(uc_reg_read(uc, UC_ARM64_REG_CP_REG, &reg), "read cp reg");
-	return reg.val;
-}
-
-/* Open Unicorn, map the pool and the stub region, and get the CPU to EL3 (see header). */
+/* Open Unicorn at EL3 with the stub mapped (see uc_mmu.h), and back the pool with RAM. */
 static void oracle_open(struct fx *f)
 {
-	uc_engine *uc;
-	uint64_t v, el;
-
-	uc_ok(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc), "open");
-	f->uc = uc;
-	uc_ok(uc_mem_map(uc, DRAM_PA, N_TABLES * PAGE, UC_PROT_ALL), "map pool");
-	uc_ok(uc_mem_map(uc, STUB_PA, STUB_REGION_BYTES, UC_PROT_ALL), "map stub");
-	uc_ok(uc_mem_write(uc, STUB_PA, stub_code, sizeof(stub_code)), "write stub");
-
-	/* SCR_EL3: RW (bit 10) = lower ELs are AArch64; NS (bit 0) = 0: Secure EL1. */
-	write_cp_reg(uc, 3, 6, 1, 1, 0, 1ull << 10);
-	assert_int_equal(read_cp_reg(uc, 3, 6, 1, 1, 0) & 0x401, 0x400);
-
-	/* PSTATE = EL3h, DAIF masked; eret (to STUB_EL_OFF) makes QEMU adopt it. */
-	uc_ok(uc_reg_read(uc, UC_ARM64_REG_PSTATE, &v), "read pstate");
-	v = (v & ~0xfull) | 0xd;
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_PSTATE, &v), "write pstate");
-	write_cp_reg(uc, 3, 6, 4, 0, 0, 0x3cd); /* SPSR_EL3 */
-	write_cp_reg(uc, 3, 0, 4, 0, 0, 0x3cd); /* SPSR_EL1: eret translated "at EL1" reads it */
-	v = STUB_PA + STUB_EL_OFF;
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_ELR_EL3, &v), "write elr_el3");
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_ELR_EL1, &v), "write elr_el1");
-	uc_ok(uc_emu_start(uc, STUB_PA + STUB_BOOT_OFF, STUB_PA + STUB_EL_OFF + 4, 0, 0), "eret");
-	uc_ok(uc_reg_read(uc, UC_ARM64_REG_X0, &el), "read x0");
-	assert_int_equal(el, 3u << 2); /* CurrentEL.EL == 3 */
+	mmu_ok(f, uc_mmu_open(&f->mmu, STUB_PA));
+	mmu_ok(f, uc_mmu_map(&f->mmu, DRAM_PA, N_TABLES * PAGE));
 }
 
 static struct fx *fx_new(unsigned va_bits)
@@ -184,7 +75,7 @@ static struct fx *fx_new(unsigned va_bits)
 
 static void fx_free(struct fx *f)
 {
-	uc_close(f->uc);
+	uc_mmu_close(&f->mmu);
 	pgt_destroy(&f->pgt);
 	assert_int_equal(f->pool.in_use, 0);
 	free(f->dram);
@@ -192,35 +83,18 @@ static void fx_free(struct fx *f)
 }
 
 /*
- * Copy the tables into Unicorn and run the stub on n VAs (n <= QUERY_MAX);
+ * Copy the tables into Unicorn and run the stub on n VAs (n <= UC_MMU_QUERY_MAX);
  * par[i][AT_*] receives PAR_EL1 after each kind of `at`.
  */
 static void oracle_query(struct fx *f, const uint64_t *vas, size_t n, uint64_t (*par)[4])
 {
-	uc_engine *uc = f->uc;
-	uint64_t ttbr0, tcr, mair, x;
+	struct uc_mmu_regs regs;
 
-	assert_true(n <= QUERY_MAX);
-	uc_ok(uc_mem_write(uc, DRAM_PA, f->dram, N_TABLES * PAGE), "sync tables");
-	uc_ok(uc_mem_write(uc, VA_LIST_PA, vas, n * 8), "write VA list");
-	pgt_regs(&f->pgt, &ttbr0, &tcr, &mair);
-	x = VA_LIST_PA;
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_X1, &x), "x1");
-	x = n;
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_X2, &x), "x2");
-	x = RESULTS_PA;
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_X3, &x), "x3");
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_X6, &mair), "x6");
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_X7, &tcr), "x7");
-	uc_ok(uc_reg_write(uc, UC_ARM64_REG_X8, &ttbr0), "x8");
-	uc_ok(uc_emu_start(uc, STUB_PA + STUB_QUERY_OFF, STUB_PA + STUB_DONE_OFF, 0, 0), "query");
-	uc_ok(uc_mem_read(uc, RESULTS_PA, par, n * 32), "read PARs");
-
-	/* The stub's msr writes really reached the EL1 registers. */
-	assert_int_equal(read_cp_reg(uc, 3, 0, 2, 0, 2), tcr);
-	assert_int_equal(read_cp_reg(uc, 3, 0, 2, 0, 0), ttbr0);
-	assert_int_equal(read_cp_reg(uc, 3, 0, 10, 2, 0), mair);
-	assert_int_equal(read_cp_reg(uc, 3, 0, 1, 0, 0) & 1, 1);
+	assert_true(n <= UC_MMU_QUERY_MAX);
+	mmu_ok(f, uc_mmu_write(&f->mmu, DRAM_PA, f->dram, N_TABLES * PAGE));
+	pgt_regs(&f->pgt, &regs.ttbr0, &regs.tcr, &regs.mair);
+	/* Also checks that the stub's msr writes really reached the EL1 registers. */
+	mmu_ok(f, uc_mmu_query(&f->mmu, &regs, vas, n, par));
 }
 
 /* What the test itself believes about one VA. */
@@ -234,11 +108,11 @@ static uint8_t mair_byte(uint32_t attrs)
 {
 	switch (attrs & PGT_ATTR_MEM_MASK) {
 	case PGT_ATTR_MEM_DEVICE:
-		return 0x04;
+		return UC_MMU_MAIR_DEVICE_NGNRE;
 	case PGT_ATTR_MEM_NORMAL_NC:
-		return 0x44;
+		return UC_MMU_MAIR_NORMAL_NC;
 	default:
-		return 0xff;
+		return UC_MMU_MAIR_NORMAL_WB;
 	}
 }
 
@@ -254,7 +128,10 @@ static uint8_t mair_byte(uint32_t attrs)
 /* Compare the four PARs of one VA with the expectation (and pgt_walk for levels). */
 static void check_par(struct fx *f, uint64_t va, const struct expect *e, const uint64_t par[4])
 {
+	const uint64_t e1r = par[UC_MMU_AT_E1R], e1w = par[UC_MMU_AT_E1W];
+	const uint64_t e0r = par[UC_MMU_AT_E0R], e0w = par[UC_MMU_AT_E0W];
 	bool ro = e->attrs & PGT_ATTR_RO, user = e->attrs & PGT_ATTR_USER;
+	bool device = (e->attrs & PGT_ATTR_MEM_MASK) == PGT_ATTR_MEM_DEVICE;
 	unsigned levels = 0, shift = 0, leaf_level;
 	int ret = pgt_walk(&f->pgt, va_init(va), NULL, NULL, &levels, &shift);
 
@@ -263,42 +140,40 @@ static void check_par(struct fx *f, uint64_t va, const struct expect *e, const u
 		unsigned k;
 
 		for (k = 0; k < 4; k++)
-			ORACLE_CHECK(par[k] & PAR_F, va, "unmapped VA translated", par[k]);
-		ORACLE_CHECK((PAR_FST(par[AT_E1R]) & 0x3c) == 0x04, va, "not a translation fault",
-			     par[AT_E1R]);
+			ORACLE_CHECK(par[k] & UC_MMU_PAR_F, va, "unmapped VA translated", par[k]);
+		ORACLE_CHECK(UC_MMU_FST_IS_TRANSLATION(UC_MMU_PAR_FST(e1r)), va,
+			     "not a translation fault", e1r);
 		/* In range, QEMU's fault level is where pgt's own walk stopped. */
-		if (levels > 0)
-			ORACLE_CHECK(PAR_FST(par[AT_E1R]) ==
-					     FST_TRANSLATION(f->pgt.start_level + levels - 1),
-				     va, "fault level differs from pgt_walk", par[AT_E1R]);
+		if (levels > 0) {
+			unsigned level = f->pgt.start_level + levels - 1;
+
+			ORACLE_CHECK(UC_MMU_PAR_FST(e1r) == UC_MMU_FST_TRANSLATION(level), va,
+				     "fault level differs from pgt_walk", e1r);
+		}
 		ORACLE_CHECK(ret == TS_ENOENT, va, "pgt_walk translates an unmapped VA", 0);
 		return;
 	}
 	ORACLE_CHECK(ret == 0, va, "pgt_walk faults on a mapped VA", 0);
 	leaf_level = 3 - (shift - 12) / 9;
 
-	ORACLE_CHECK(!(par[AT_E1R] & PAR_F), va, "EL1 read faults", par[AT_E1R]);
-	ORACLE_CHECK(PAR_PA(par[AT_E1R]) == e->pa, va, "wrong output address", par[AT_E1R]);
-	ORACLE_CHECK(!!(par[AT_E1R] & PAR_NS) == !!(e->attrs & PGT_ATTR_NS), va, "wrong NS",
-		     par[AT_E1R]);
-	ORACLE_CHECK(PAR_ATTR(par[AT_E1R]) == mair_byte(e->attrs), va, "wrong memory attributes",
-		     par[AT_E1R]);
-	ORACLE_CHECK(PAR_SH(par[AT_E1R]) ==
-			     ((e->attrs & PGT_ATTR_MEM_MASK) == PGT_ATTR_MEM_DEVICE ? 2u : 3u),
-		     va, "wrong shareability", par[AT_E1R]);
+	ORACLE_CHECK(!(e1r & UC_MMU_PAR_F), va, "EL1 read faults", e1r);
+	ORACLE_CHECK(UC_MMU_PAR_PA(e1r) == e->pa, va, "wrong output address", e1r);
+	ORACLE_CHECK(!!(e1r & UC_MMU_PAR_NS) == !!(e->attrs & PGT_ATTR_NS), va, "wrong NS", e1r);
+	ORACLE_CHECK(UC_MMU_PAR_ATTR(e1r) == mair_byte(e->attrs), va, "wrong memory attributes",
+		     e1r);
+	ORACLE_CHECK(UC_MMU_PAR_SH(e1r) == (device ? 2u : 3u), va, "wrong shareability", e1r);
 
 	/* AP[2:1]: the write/EL0 probes fault exactly when the attributes forbid them. */
-	ORACLE_CHECK(!!(par[AT_E1W] & PAR_F) == ro, va, "EL1 write permission", par[AT_E1W]);
-	ORACLE_CHECK(!!(par[AT_E0R] & PAR_F) == !user, va, "EL0 read permission", par[AT_E0R]);
-	ORACLE_CHECK(!!(par[AT_E0W] & PAR_F) == (!user || ro), va, "EL0 write permission",
-		     par[AT_E0W]);
+	ORACLE_CHECK(!!(e1w & UC_MMU_PAR_F) == ro, va, "EL1 write permission", e1w);
+	ORACLE_CHECK(!!(e0r & UC_MMU_PAR_F) == !user, va, "EL0 read permission", e0r);
+	ORACLE_CHECK(!!(e0w & UC_MMU_PAR_F) == (!user || ro), va, "EL0 write permission", e0w);
 	/* A permission fault names the level of the leaf: block vs page, seen by QEMU. */
 	if (ro)
-		ORACLE_CHECK(PAR_FST(par[AT_E1W]) == FST_PERMISSION(leaf_level), va,
-			     "permission fault level differs from pgt leaf level", par[AT_E1W]);
+		ORACLE_CHECK(UC_MMU_PAR_FST(e1w) == UC_MMU_FST_PERMISSION(leaf_level), va,
+			     "permission fault level differs from pgt leaf level", e1w);
 	if (!user)
-		ORACLE_CHECK(PAR_FST(par[AT_E0R]) == FST_PERMISSION(leaf_level), va,
-			     "permission fault level differs from pgt leaf level", par[AT_E0R]);
+		ORACLE_CHECK(UC_MMU_PAR_FST(e0r) == UC_MMU_FST_PERMISSION(leaf_level), va,
+			     "permission fault level differs from pgt leaf level", e0r);
 }
 
 /* ---- record model for the fixed scenarios: a list of live mapping records ---- */
@@ -389,8 +264,8 @@ static uint64_t rnd_below(uint64_t n)
  */
 static void check_against_records(struct fx *f, const struct record_model *m)
 {
-	static uint64_t vas[QUERY_MAX];
-	static uint64_t par[QUERY_MAX][4];
+	static uint64_t vas[UC_MMU_QUERY_MAX];
+	static uint64_t par[UC_MMU_QUERY_MAX][4];
 	uint64_t top = (uint64_t)1 << f->pgt.va_bits;
 	size_t n = 0, i;
 	unsigned r, k;
@@ -414,7 +289,7 @@ static void check_against_records(struct fx *f, const struct record_model *m)
 		vas[n++] = rnd_below(top) & ~7ull;
 	if (f->pgt.va_bits < 48)
 		vas[n++] = top;
-	assert_true(n <= QUERY_MAX);
+	assert_true(n <= UC_MMU_QUERY_MAX);
 
 	oracle_query(f, vas, n, par);
 	for (i = 0; i < n; i++) {
@@ -536,8 +411,8 @@ struct page_model {
 
 static void check_window(struct fx *f, const struct page_model *m)
 {
-	static uint64_t vas[QUERY_MAX];
-	static uint64_t par[QUERY_MAX][4];
+	static uint64_t vas[UC_MMU_QUERY_MAX];
+	static uint64_t par[UC_MMU_QUERY_MAX][4];
 	const struct expect outside = { false, 0, 0 };
 	size_t i;
 
@@ -664,8 +539,8 @@ static void test_oracle_sees_corruption(void **state)
 	(void)state;
 	assert_int_equal(pgt_map_range(&f->pgt, va_init(va), pa_init(0x80005000ull), 1, 0), 0);
 	oracle_query(f, &va, 1, par);
-	assert_int_equal(par[0][AT_E1R] & PAR_F, 0);
-	assert_int_equal(PAR_PA(par[0][AT_E1R]), 0x80005000ull);
+	assert_int_equal(par[0][UC_MMU_AT_E1R] & UC_MMU_PAR_F, 0);
+	assert_int_equal(UC_MMU_PAR_PA(par[0][UC_MMU_AT_E1R]), 0x80005000ull);
 
 	/* Flip an output-address bit: QEMU follows it. */
 	l3_pa = pa_init(DRAM_PA + 2 * PAGE);
@@ -673,17 +548,18 @@ static void test_oracle_sees_corruption(void **state)
 	assert_non_null(l3);
 	l3[1] ^= 1ull << 20;
 	oracle_query(f, &va, 1, par);
-	assert_int_equal(PAR_PA(par[0][AT_E1R]), 0x80105000ull);
+	assert_int_equal(UC_MMU_PAR_PA(par[0][UC_MMU_AT_E1R]), 0x80105000ull);
 	/* Clear AF: QEMU reports an access flag fault (FST 0b0010LL) at level 3. */
 	l3[1] ^= (1ull << 20) | (1ull << 10);
 	oracle_query(f, &va, 1, par);
-	assert_int_equal(par[0][AT_E1R] & PAR_F, 1);
-	assert_int_equal(PAR_FST(par[0][AT_E1R]), 0x0b);
+	assert_int_equal(par[0][UC_MMU_AT_E1R] & UC_MMU_PAR_F, 1);
+	assert_int_equal(UC_MMU_PAR_FST(par[0][UC_MMU_AT_E1R]), UC_MMU_FST_ACCESS_FLAG(3));
 	l3[1] ^= 1ull << 10;
 	assert_int_equal(pgt_check(&f->pgt), 0);
 	assert_int_equal(pgt_unmap(&f->pgt, va_init(va), 1), 0);
 	oracle_query(f, &va, 1, par);
-	assert_int_equal(PAR_FST(par[0][AT_E1R]), FST_TRANSLATION(1)); /* root entry now empty */
+	/* The root entry is now empty. */
+	assert_int_equal(UC_MMU_PAR_FST(par[0][UC_MMU_AT_E1R]), UC_MMU_FST_TRANSLATION(1));
 	fx_free(f);
 }
 
