@@ -14,6 +14,7 @@ function(teeshm_unit_test)
 endfunction()
 
 teeshm_unit_test(NAME test_dram SOURCES tests/unit/test_dram.c LIBS teeshm_common)
+teeshm_unit_test(NAME test_stage2 SOURCES tests/unit/test_stage2.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_optee_abi SOURCES tests/unit/test_optee_abi.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_rbtree SOURCES tests/unit/test_rbtree.c LIBS teeshm_secure_mm)
 teeshm_unit_test(NAME test_tlb SOURCES tests/unit/test_tlb.c LIBS teeshm_secure_mm)

@@ -31,6 +31,7 @@ void dram_config_default(struct dram_config *cfg)
 		.ta_ram_bytes = 12ull << 20,
 		.xlat_pool_bytes = 1ull << 20,
 		.carveout_bytes = 1ull << 20,
+		.hv_ram_bytes = 4ull << 20,
 		.guest_ram_bytes = 64ull << 20,
 		.n_guests = 1,
 	};
@@ -43,6 +44,7 @@ const char *dram_region_kind_name(enum dram_region_kind kind)
 		[DRAM_TA_RAM] = "ta-ram",
 		[DRAM_XLAT_POOL] = "xlat-pool",
 		[DRAM_CARVEOUT] = "carveout",
+		[DRAM_HV_RAM] = "hv-ram",
 		[DRAM_GUEST_RAM] = "guest-ram",
 	};
 
@@ -79,6 +81,7 @@ int dram_layout_create(const struct dram_config *cfg, struct dram_layout **out, 
 		{ "ta_ram_bytes", DRAM_TA_RAM, cfg->ta_ram_bytes, true },
 		{ "xlat_pool_bytes", DRAM_XLAT_POOL, cfg->xlat_pool_bytes, true },
 		{ "carveout_bytes", DRAM_CARVEOUT, cfg->carveout_bytes, false },
+		{ "hv_ram_bytes", DRAM_HV_RAM, cfg->hv_ram_bytes, false },
 	};
 	const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct dram_layout *l;

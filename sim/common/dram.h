@@ -4,6 +4,7 @@
  *
  *   secure core | TA RAM | xlat pool   (secure)
  *   static shm carveout                (non-secure, 1 MiB by default)
+ *   hypervisor RAM                     (non-secure: the mediator's shadow buffers)
  *   guest 0 RAM | guest 1 RAM | ...    (non-secure, one slice per guest)
  *
  * Every region starts on a 2 MiB boundary so block mappings are possible.
@@ -31,6 +32,7 @@ enum dram_region_kind {
 	DRAM_TA_RAM,      /* trusted application memory */
 	DRAM_XLAT_POOL,   /* translation tables of the secure MMU */
 	DRAM_CARVEOUT,    /* static non-secure shared-memory carveout */
+	DRAM_HV_RAM,      /* the hypervisor's own memory (shadow args, translated page lists) */
 	DRAM_GUEST_RAM,   /* one per guest: the guest's normal-world RAM */
 	DRAM_REGION_KIND_COUNT
 };
@@ -40,11 +42,12 @@ struct dram_config {
 	uint64_t ta_ram_bytes;
 	uint64_t xlat_pool_bytes;
 	uint64_t carveout_bytes;
+	uint64_t hv_ram_bytes;
 	uint64_t guest_ram_bytes; /* each guest */
 	uint32_t n_guests;
 };
 
-/* Defaults: 2 MiB core, 12 MiB TA RAM, 1 MiB tables, 1 MiB carveout, 64 MiB per guest. */
+/* Defaults: 2 MiB core, 12 MiB TA RAM, 1 MiB tables, 1 MiB carveout, 4 MiB hypervisor, 64 MiB per guest. */
 void dram_config_default(struct dram_config *cfg);
 
 struct dram_region {

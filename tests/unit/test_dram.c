@@ -30,7 +30,7 @@ static void test_layout_regions(void **state)
 
 	(void)state;
 	assert_int_equal(dram_layout_create(&cfg, &l, err, sizeof(err)), 0);
-	assert_int_equal(l->n_regions, 4 + 3);
+	assert_int_equal(l->n_regions, 5 + 3);
 	assert_int_equal(pa_addr(l->regions[0].base), 0x40000000);
 	for (i = 0; i < l->n_regions; i++) {
 		const struct dram_region *r = &l->regions[i];
@@ -45,7 +45,8 @@ static void test_layout_regions(void **state)
 	assert_int_equal(dram_region_find(l, DRAM_CARVEOUT, 0)->size_bytes, 1 << 20);
 	assert_int_equal(dram_region_find(l, DRAM_GUEST_RAM, 2)->guest, 2);
 	assert_null(dram_region_find(l, DRAM_GUEST_RAM, 3));
-	assert_int_equal(l->span_bytes, pa_addr(l->regions[6].base) + (8 << 20) - DRAM_PA_BASE);
+	assert_int_equal(l->span_bytes, pa_addr(l->regions[7].base) + (8 << 20) - DRAM_PA_BASE);
+	assert_false(dram_region_find(l, DRAM_HV_RAM, 0)->secure);
 	dram_layout_destroy(l);
 }
 
