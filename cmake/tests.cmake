@@ -15,6 +15,14 @@ endfunction()
 
 teeshm_unit_test(NAME test_dram SOURCES tests/unit/test_dram.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_stage2 SOURCES tests/unit/test_stage2.c LIBS teeshm_common)
+teeshm_unit_test(NAME test_smc_channel SOURCES tests/unit/test_smc_channel.c
+  LIBS teeshm_common TIMEOUT 60)
+teeshm_unit_test(NAME test_normal_world SOURCES tests/unit/test_normal_world.c LIBS teeshm_normal)
+teeshm_unit_test(NAME test_secure_world SOURCES tests/unit/test_secure_world.c LIBS teeshm_secure)
+teeshm_unit_test(NAME test_teec_inproc SOURCES tests/integration/test_teec_inproc.c
+  LIBS teeshm_normal teeshm_secure)
+teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
+  LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_optee_abi SOURCES tests/unit/test_optee_abi.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_rbtree SOURCES tests/unit/test_rbtree.c LIBS teeshm_secure_mm)
 teeshm_unit_test(NAME test_tlb SOURCES tests/unit/test_tlb.c LIBS teeshm_secure_mm)
@@ -43,6 +51,13 @@ add_test(NAME cli_mm COMMAND teeshm mm --vms 3 --buffers 6 --buffer-kib 96 --gue
 add_test(NAME cli_mm_lazy COMMAND teeshm mm --vms 2 --buffers 20 --buffer-kib 16 --tlbi lazy
   --lazy-pages 40 --guest-ram-mib 16)
 add_test(NAME cli_mm_per_page COMMAND teeshm mm --vms 2 --buffers 4 --tlbi per-page --guest-ram-mib 16)
+
+# The three worlds as processes (libuv spawn, shared-memory SMC mailboxes).
+add_executable(test_worlds tests/integration/test_worlds.c)
+target_include_directories(test_worlds PRIVATE ${CMOCKA_INCLUDE_DIR})
+target_link_libraries(test_worlds PRIVATE ${CMOCKA_LIBRARIES})
+add_test(NAME test_worlds COMMAND test_worlds $<TARGET_FILE:teeshm>)
+set_tests_properties(test_worlds PROPERTIES TIMEOUT 300)
 
 # Bad input: a clear message naming the problem and exit code 2, never a crash.
 set(EXPECT ${CMAKE_SOURCE_DIR}/scripts/expect-exit.sh)

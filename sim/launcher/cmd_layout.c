@@ -13,18 +13,9 @@
 
 #include "sim/common/dram.h"
 #include "sim/common/optee_pagelist.h"
+#include "sim/common/opts.h"
 #include "sim/common/ts_err.h"
 #include "sim/launcher/cli.h"
-
-static void layout_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: teeshm layout [--vms N] [--guest-ram-mib M] [--carveout-kib K] [--buffer-kib B]\n"
-		"  --vms N            guests (default 2)\n"
-		"  --guest-ram-mib M  RAM per guest in MiB (default 64)\n"
-		"  --carveout-kib K   static shm carveout in KiB (default 1024)\n"
-		"  --buffer-kib B     buffer each guest passes by page list (default 3072)\n");
-}
 
 static void print_layout(const struct dram_layout *l)
 {
@@ -147,33 +138,18 @@ int cmd_layout(int argc, char **argv)
 	struct dram_view *secure;
 	struct dram *d;
 	uint64_t vms = 2, ram_mib = 64, carve_kib = 1024, buf_kib = 3072;
+	struct opt_spec specs[] = {
+		OPT_SPEC_U64("--vms", &vms, 1, 4096, "guests (default 2)"),
+		OPT_SPEC_U64("--guest-ram-mib", &ram_mib, 1, 65536, "RAM per guest (default 64)"),
+		OPT_SPEC_U64("--carveout-kib", &carve_kib, 4, 1 << 20, "static shm carveout (default 1024)"),
+		OPT_SPEC_U64("--buffer-kib", &buf_kib, 1, 1 << 20, "buffer each guest passes by page list (default 3072)"),
+	};
 	char err[256];
 	int i, failed = 0, rc;
 
-	for (i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int bad;
-
-		if (!strcmp(argv[i], "--help")) {
-			layout_usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--vms")) {
-			bad = cli_parse_u64("layout", "--vms", v, 1, 4096, &vms);
-		} else if (!strcmp(argv[i], "--guest-ram-mib")) {
-			bad = cli_parse_u64("layout", "--guest-ram-mib", v, 1, 65536, &ram_mib);
-		} else if (!strcmp(argv[i], "--carveout-kib")) {
-			bad = cli_parse_u64("layout", "--carveout-kib", v, 4, 1 << 20, &carve_kib);
-		} else if (!strcmp(argv[i], "--buffer-kib")) {
-			bad = cli_parse_u64("layout", "--buffer-kib", v, 1, 1 << 20, &buf_kib);
-		} else {
-			fprintf(stderr, "teeshm layout: unknown option '%s'\n", argv[i]);
-			layout_usage(stderr);
-			return 2;
-		}
-		if (bad)
-			return 2;
-		i++;
-	}
+	rc = opts_parse("layout", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
+	if (rc)
+		return rc > 0 ? 0 : 2;
 	dram_config_default(&cfg);
 	cfg.n_guests = (uint32_t)vms;
 	cfg.guest_ram_bytes = ram_mib << 20;

@@ -17,6 +17,7 @@
 
 #include "sim/common/dram.h"
 #include "sim/common/optee_pagelist.h"
+#include "sim/common/opts.h"
 #include "sim/common/ts_err.h"
 #include "sim/launcher/cli.h"
 #include "sim/secure/mm/core_memprot.h"
@@ -45,77 +46,32 @@ struct guest {
 	struct buffer *bufs;
 };
 
-static void mm_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: teeshm mm [options]\n"
-		"  --vms N             guests (default 4)\n"
-		"  --buffers K         buffers each guest registers (default 16)\n"
-		"  --buffer-kib B      size of each buffer in KiB (default 256)\n"
-		"  --guest-ram-mib M   RAM per guest in MiB (default 64)\n"
-		"  --tlbi P            per-page | range | all | lazy (default all, as OP-TEE)\n"
-		"  --lazy-pages P      with --tlbi lazy: purge after P pages (default 512)\n"
-		"  --xlat-tables T     translation tables in the pool (default: all 256 of the region)\n"
-		"  --dump-mmu DIR      write regs.json, tables.bin, mappings.tsv after mapping and at the end\n");
-}
-
 static int parse_opts(int argc, char **argv, struct mm_opts *o)
 {
-	int i;
+	static const char *const policies[] = { "per-page", "range", "all", "lazy", NULL };
+	unsigned policy = 2;
+	struct opt_spec specs[] = {
+		OPT_SPEC_U64("--vms", &o->vms, 1, 1024, "guests (default 4)"),
+		OPT_SPEC_U64("--buffers", &o->buffers, 1, 4096, "buffers each guest registers (default 16)"),
+		OPT_SPEC_U64("--buffer-kib", &o->buffer_kib, 1, 1 << 20, "size of each buffer (default 256)"),
+		OPT_SPEC_U64("--guest-ram-mib", &o->guest_ram_mib, 1, 65536, "RAM per guest (default 64)"),
+		OPT_SPEC_ENUM("--tlbi", &policy, policies, "TLB maintenance on unmap (default all, as OP-TEE)"),
+		OPT_SPEC_U64("--lazy-pages", &o->lazy_pages, 1, 1 << 30, "with --tlbi lazy: purge after this many pages (512)"),
+		OPT_SPEC_U64("--xlat-tables", &o->xlat_tables, 2, 1 << 20, "translation tables (default: the region's 256)"),
+		OPT_SPEC_STR("--dump-mmu", &o->dump_dir, "write regs.json, tables.bin, mappings.tsv here"),
+	};
+	static const enum core_mm_tlbi_policy to_policy[] = {
+		CORE_MM_TLBI_PER_PAGE, CORE_MM_TLBI_RANGE, CORE_MM_TLBI_ALL,
+		CORE_MM_TLBI_ALL, /* lazy: the batched purge is one full flush */
+	};
+	int rc;
 
 	*o = (struct mm_opts){ .vms = 4, .buffers = 16, .buffer_kib = 256, .guest_ram_mib = 64,
-			       .lazy_pages = 512, .policy = CORE_MM_TLBI_ALL };
-	for (i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int bad = 0;
-
-		if (!strcmp(argv[i], "--help")) {
-			mm_usage(stdout);
-			return 1;
-		} else if (!strcmp(argv[i], "--vms")) {
-			bad = cli_parse_u64("mm", "--vms", v, 1, 1024, &o->vms);
-		} else if (!strcmp(argv[i], "--buffers")) {
-			bad = cli_parse_u64("mm", "--buffers", v, 1, 4096, &o->buffers);
-		} else if (!strcmp(argv[i], "--buffer-kib")) {
-			bad = cli_parse_u64("mm", "--buffer-kib", v, 1, 1 << 20, &o->buffer_kib);
-		} else if (!strcmp(argv[i], "--guest-ram-mib")) {
-			bad = cli_parse_u64("mm", "--guest-ram-mib", v, 1, 65536, &o->guest_ram_mib);
-		} else if (!strcmp(argv[i], "--lazy-pages")) {
-			bad = cli_parse_u64("mm", "--lazy-pages", v, 1, 1 << 30, &o->lazy_pages);
-		} else if (!strcmp(argv[i], "--xlat-tables")) {
-			bad = cli_parse_u64("mm", "--xlat-tables", v, 2, 1 << 20, &o->xlat_tables);
-		} else if (!strcmp(argv[i], "--tlbi")) {
-			o->lazy = false;
-			if (v && !strcmp(v, "per-page")) {
-				o->policy = CORE_MM_TLBI_PER_PAGE;
-			} else if (v && !strcmp(v, "range")) {
-				o->policy = CORE_MM_TLBI_RANGE;
-			} else if (v && !strcmp(v, "all")) {
-				o->policy = CORE_MM_TLBI_ALL;
-			} else if (v && !strcmp(v, "lazy")) {
-				o->policy = CORE_MM_TLBI_ALL; /* the batched purge is one full flush */
-				o->lazy = true;
-			} else {
-				fprintf(stderr, "teeshm mm: --tlbi '%s' is not per-page, range, all or lazy\n",
-					v ? v : "");
-				bad = 1;
-			}
-		} else if (!strcmp(argv[i], "--dump-mmu")) {
-			if (!v) {
-				fprintf(stderr, "teeshm mm: --dump-mmu needs a directory\n");
-				bad = 1;
-			}
-			o->dump_dir = v;
-		} else {
-			fprintf(stderr, "teeshm mm: unknown option '%s'\n", argv[i]);
-			mm_usage(stderr);
-			return -1;
-		}
-		if (bad)
-			return -1;
-		i++;
-	}
-	return 0;
+			       .lazy_pages = 512 };
+	rc = opts_parse("mm", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
+	o->policy = to_policy[policy];
+	o->lazy = policy == 3;
+	return rc;
 }
 
 static uint64_t now_ns(void)

@@ -1,0 +1,344 @@
+/*
+ * teeshm run: the three worlds as processes.  The launcher creates the
+ * simulated DRAM and the SMC mailboxes (two memfds), spawns the secure world
+ * and either the hypervisor (which spawns the guests) or, with --no-hv, one
+ * normal world talking to the secure world directly.  Children find the
+ * memfds at descriptors 3 and 4 and die with the launcher (no orphans); the
+ * memfds vanish with the last process, so nothing is left behind.  Every
+ * world prints JSON lines of statistics, which the launcher relays; Ctrl-C or
+ * SIGTERM stops everything cleanly.  Exit status 0 only when every world
+ * ended clean.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "sim/common/channels.h"
+#include "sim/common/dram.h"
+#include "sim/common/opts.h"
+#include "sim/common/ts_err.h"
+#include "sim/common/world_args.h"
+#include "sim/launcher/cli.h"
+
+enum child_role { CHILD_SECURE, CHILD_FRONT, N_CHILDREN }; /* front: hypervisor or lone guest */
+
+struct child {
+	const char *name;
+	uv_process_t proc;
+	uv_pipe_t out;
+	bool spawned, exited, out_open;
+	int64_t exit_status;
+	int term_signal;
+	char line[8192];
+	size_t line_len;
+	bool saw_ok;       /* its final JSON line reported "check": "ok" or no failures */
+};
+
+struct run {
+	uv_loop_t loop;
+	struct child kids[N_CHILDREN];
+	uv_signal_t sigint, sigterm;
+	uv_timer_t grace;
+	bool interrupted;
+	bool no_hv;
+	uint64_t direct_leaked_pages;
+};
+
+static void close_if_open(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void maybe_finish(struct run *r)
+{
+	if (r->kids[CHILD_SECURE].exited && r->kids[CHILD_FRONT].exited) {
+		close_if_open((uv_handle_t *)&r->sigint);
+		close_if_open((uv_handle_t *)&r->sigterm);
+		uv_timer_stop(&r->grace);
+		close_if_open((uv_handle_t *)&r->grace);
+	}
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct child *c = h->data;
+
+	(void)suggested;
+	buf->base = c->line + c->line_len;
+	buf->len = sizeof(c->line) - 1 - c->line_len;
+}
+
+/* Relay the child's output line by line, noting its verdict. */
+static void on_line(struct run *r, struct child *c, char *line)
+{
+	printf("[%s] %s\n", c->name, line);
+	if (strstr(line, "\"check\": \"ok\"") || strstr(line, "\"failures\": 0,"))
+		c->saw_ok = true;
+	if (r->no_hv && strstr(line, "\"role\": \"secure\"")) {
+		const char *p = strstr(line, "\"mapped_pages\": ");
+
+		if (p)
+			r->direct_leaked_pages = strtoull(p + 16, NULL, 10);
+	}
+}
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct child *c = s->data;
+	struct run *r = s->loop->data;
+	char *start, *nl;
+
+	(void)buf;
+	if (n < 0) {
+		if (c->line_len) {
+			c->line[c->line_len] = '\0';
+			on_line(r, c, c->line);
+			c->line_len = 0;
+		}
+		c->out_open = false;
+		uv_close((uv_handle_t *)s, NULL);
+		return;
+	}
+	c->line_len += (size_t)n;
+	c->line[c->line_len] = '\0';
+	start = c->line;
+	while ((nl = strchr(start, '\n'))) {
+		*nl = '\0';
+		on_line(r, c, start);
+		start = nl + 1;
+	}
+	c->line_len = strlen(start);
+	memmove(c->line, start, c->line_len);
+	if (c->line_len == sizeof(c->line) - 1) { /* an overlong line: flush it as is */
+		c->line[c->line_len] = '\0';
+		on_line(r, c, c->line);
+		c->line_len = 0;
+	}
+	fflush(stdout);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct child *c = p->data;
+	struct run *r = p->loop->data;
+
+	c->exited = true;
+	c->exit_status = status;
+	c->term_signal = sig;
+	uv_close((uv_handle_t *)p, NULL);
+	/* When the front world is done, the secure world has nothing left to serve. */
+	if (c == &r->kids[CHILD_FRONT] && r->kids[CHILD_SECURE].spawned && !r->kids[CHILD_SECURE].exited)
+		uv_process_kill(&r->kids[CHILD_SECURE].proc, SIGTERM);
+	maybe_finish(r);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+	struct run *r = t->loop->data;
+	int i;
+
+	for (i = 0; i < N_CHILDREN; i++)
+		if (r->kids[i].spawned && !r->kids[i].exited)
+			uv_process_kill(&r->kids[i].proc, SIGKILL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct run *r = h->loop->data;
+	int i;
+
+	(void)signum;
+	r->interrupted = true;
+	for (i = 0; i < N_CHILDREN; i++)
+		if (r->kids[i].spawned && !r->kids[i].exited)
+			uv_process_kill(&r->kids[i].proc, SIGTERM);
+	uv_timer_start(&r->grace, on_grace, 3000, 0);
+}
+
+static int spawn(struct run *r, struct child *c, const char **argv, int dram_fd, int ch_fd)
+{
+	uv_process_options_t po = { 0 };
+	uv_stdio_container_t stdio[5];
+	char exe[4096];
+	size_t exe_len = sizeof(exe);
+	int rc;
+
+	if (uv_exepath(exe, &exe_len))
+		return TS_EIO;
+	argv[0] = exe;
+	uv_pipe_init(&r->loop, &c->out, 0);
+	c->out.data = c;
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&c->out;
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = 2;
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = dram_fd;
+	stdio[4].flags = UV_INHERIT_FD;
+	stdio[4].data.fd = ch_fd;
+	po.file = exe;
+	po.args = (char **)argv;
+	po.stdio = stdio;
+	po.stdio_count = 5;
+	po.exit_cb = on_exit_cb;
+	c->proc.data = c;
+	rc = uv_spawn(&r->loop, &c->proc, &po);
+	if (rc) {
+		fprintf(stderr, "teeshm run: spawning %s: %s\n", c->name, uv_strerror(rc));
+		uv_close((uv_handle_t *)&c->out, NULL);
+		return TS_EIO;
+	}
+	c->spawned = true;
+	c->out_open = true;
+	uv_read_start((uv_stream_t *)&c->out, alloc_cb, read_cb);
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const char *const scenarios[] = { "basic", NULL };
+	struct world_args wa;
+	uint64_t vms = 2, iterations = 4, threads = 8, guest_ram = 64, kill_guest = UINT64_MAX,
+		 kill_after = 0;
+	unsigned scenario = 0;
+	bool no_hv = false;
+	struct opt_spec specs[] = {
+		OPT_SPEC_U64("--vms", &vms, 1, 1024, "guests under the hypervisor (default 2)"),
+		OPT_SPEC_FLAG("--no-hv", &no_hv, "one normal world calling the secure world directly"),
+		OPT_SPEC_U64("--iterations", &iterations, 1, 1000000, "scenario iterations per guest (default 4)"),
+		OPT_SPEC_U64("--threads", &threads, 1, 256, "secure threads, CFG_NUM_THREADS (default 8)"),
+		OPT_SPEC_U64("--guest-ram-mib", &guest_ram, 4, 65536, "RAM per guest (default 64)"),
+		OPT_SPEC_U64("--kill-guest", &kill_guest, 0, 1023, "kill -9 this guest mid-run (fault injection)"),
+		OPT_SPEC_U64("--kill-after-ms", &kill_after, 0, 3600000, "when --kill-guest strikes (default 0)"),
+		OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs"),
+	};
+	struct run r = { 0 };
+	struct dram_config dc;
+	struct dram *dram = NULL;
+	struct channels ch = { .fd = -1 };
+	char store[16][24], err[256];
+	const char *sargv[48], *fargv[48];
+	int sargc = 1, fargc = 1, rc, status = 1;
+
+	rc = opts_parse("run", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if (no_hv)
+		vms = 1;
+	if (kill_guest != UINT64_MAX && (kill_guest >= vms || no_hv)) {
+		fprintf(stderr, "teeshm run: --kill-guest %" PRIu64 " needs a hypervisor and a guest of that number\n",
+			kill_guest);
+		return 2;
+	}
+	world_args_default(&wa);
+	wa.guests = vms;
+	wa.guest_ram_mib = guest_ram;
+	wa.n_channels = no_hv ? 1 : 2 * vms;
+	world_args_dram_config(&wa, &dc);
+	if ((rc = dram_create(&dc, &dram, err, sizeof(err)))) {
+		fprintf(stderr, "teeshm run: %s\n", err);
+		return 2;
+	}
+	if ((rc = channels_create((uint32_t)wa.n_channels, &ch))) {
+		fprintf(stderr, "teeshm run: cannot create %" PRIu64 " SMC mailboxes: %s\n", wa.n_channels,
+			ts_strerror(rc));
+		goto out;
+	}
+
+	/* The secure world: one server per mailbox that reaches it. */
+	sargv[sargc++] = "world-secure";
+	world_args_append(&wa, sargv, &sargc, 40, store);
+	snprintf(store[12], 24, "%d", no_hv ? 0 : 1);
+	snprintf(store[13], 24, "%d", no_hv ? 1 : 2);
+	snprintf(store[14], 24, "%" PRIu64, vms);
+	snprintf(store[15], 24, "%" PRIu64, threads);
+	sargv[sargc++] = "--serve-first";
+	sargv[sargc++] = store[12];
+	sargv[sargc++] = "--serve-stride";
+	sargv[sargc++] = store[13];
+	sargv[sargc++] = "--serve-count";
+	sargv[sargc++] = store[14];
+	sargv[sargc++] = "--threads";
+	sargv[sargc++] = store[15];
+	sargv[sargc++] = "--max-guests";
+	sargv[sargc++] = store[14];
+	if (!no_hv)
+		sargv[sargc++] = "--virt";
+	sargv[sargc] = NULL;
+
+	/* The front world: the hypervisor with its guests, or one guest alone. */
+	{
+		static char fstore[16][24];
+
+		fargv[fargc++] = no_hv ? "world-guest" : "world-hv";
+		world_args_append(&wa, fargv, &fargc, 40, fstore);
+		snprintf(fstore[12], 24, "%" PRIu64, iterations);
+		fargv[fargc++] = "--iterations";
+		fargv[fargc++] = fstore[12];
+		fargv[fargc++] = "--scenario";
+		fargv[fargc++] = scenarios[scenario];
+		if (no_hv) {
+			fargv[fargc++] = "--vm";
+			fargv[fargc++] = "0";
+			fargv[fargc++] = "--mailbox";
+			fargv[fargc++] = "0";
+		} else {
+			snprintf(fstore[13], 24, "%" PRIu64, vms);
+			fargv[fargc++] = "--vms";
+			fargv[fargc++] = fstore[13];
+			if (kill_guest != UINT64_MAX) {
+				snprintf(fstore[14], 24, "%" PRIu64, kill_guest);
+				snprintf(fstore[15], 24, "%" PRIu64, kill_after);
+				fargv[fargc++] = "--kill-guest";
+				fargv[fargc++] = fstore[14];
+				fargv[fargc++] = "--kill-after-ms";
+				fargv[fargc++] = fstore[15];
+			}
+		}
+		fargv[fargc] = NULL;
+	}
+
+	uv_loop_init(&r.loop);
+	r.loop.data = &r;
+	r.no_hv = no_hv;
+	r.kids[CHILD_SECURE].name = "secure";
+	r.kids[CHILD_FRONT].name = no_hv ? "guest" : "hv";
+	uv_signal_init(&r.loop, &r.sigint);
+	uv_signal_init(&r.loop, &r.sigterm);
+	uv_timer_init(&r.loop, &r.grace);
+	uv_signal_start(&r.sigint, on_signal, SIGINT);
+	uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+	if (spawn(&r, &r.kids[CHILD_SECURE], sargv, dram->fd, ch.fd) ||
+	    spawn(&r, &r.kids[CHILD_FRONT], fargv, dram->fd, ch.fd)) {
+		r.kids[CHILD_FRONT].exited |= !r.kids[CHILD_FRONT].spawned;
+		if (r.kids[CHILD_SECURE].spawned && !r.kids[CHILD_SECURE].exited)
+			uv_process_kill(&r.kids[CHILD_SECURE].proc, SIGTERM);
+		r.kids[CHILD_SECURE].exited |= !r.kids[CHILD_SECURE].spawned;
+		maybe_finish(&r);
+	}
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&r.loop);
+
+	{
+		const struct child *s = &r.kids[CHILD_SECURE], *f = &r.kids[CHILD_FRONT];
+		bool ok = !r.interrupted && s->spawned && f->spawned && s->exit_status == 0 &&
+			  !s->term_signal && f->exit_status == 0 && !f->term_signal && s->saw_ok &&
+			  !(no_hv && r.direct_leaked_pages);
+
+		printf("run: %s (secure exit %" PRId64 "%s, %s exit %" PRId64 "%s%s)\n",
+		       ok ? "ok" : "FAILED", s->exit_status, s->term_signal ? " by signal" : "", f->name,
+		       f->exit_status, f->term_signal ? " by signal" : "",
+		       r.interrupted ? ", interrupted" : "");
+		status = r.interrupted ? 130 : ok ? 0 : 1;
+	}
+out:
+	channels_close(&ch);
+	dram_destroy(dram);
+	return status;
+}

@@ -1,0 +1,158 @@
+/*
+ * The secure world: an OP-TEE-like trusted OS over the simulated DRAM.
+ *
+ * It answers OP-TEE's SMC ABI (sim/common/optee_smc.h, optee_msg.h): fast
+ * calls (capabilities, shm config, thread count, VM created/destroyed) and
+ * yielding calls (CALL_WITH_ARG, CALL_WITH_RPC_ARG, CALL_WITH_REGD_ARG,
+ * RETURN_FROM_RPC) carrying optee_msg_arg commands (open/invoke/close
+ * session, register/unregister shm, cancel).  A yielding call runs on one of
+ * a fixed pool of secure threads (CFG_NUM_THREADS); when it needs the normal
+ * world (an RPC: allocate or free shared memory, load a TA, a supplicant
+ * command) the thread is suspended and the call returns an
+ * OPTEE_SMC_RETURN_RPC_* code with the thread id in a3, to be resumed by
+ * RETURN_FROM_RPC.  Memory is managed by the secure core (sim/secure/mm).
+ *
+ * sw_smc() may be called concurrently from several host threads (one per
+ * simulated CPU / channel).  The secure world is a uniprocessor kernel with
+ * one big lock: at most one secure thread (or SMC dispatch) runs at a time,
+ * and a call hands the CPU to its secure thread and back strictly, so a run
+ * under the in-process transport is deterministic.
+ * a7 carries the caller's client id: 0 for the hypervisor (or a lone normal
+ * world when virtualization is off), VM id + 1 for a guest, as under Xen.
+ * The core memory manager's VM id of a client is the client id itself.
+ *
+ * Protocol choices the normal world must match (see docs in secure_world.c):
+ *  - the arg of CALL_WITH_ARG / CALL_WITH_RPC_ARG is 8-byte aligned and lies
+ *    in one 4 KiB page (or in the static carveout), with the RPC arg of
+ *    CALL_WITH_RPC_ARG right after it (SW_RPC_NUM_PARAMS params);
+ *  - RPC_CMD carries a1:a2 = 0:0 when the RPC arg is the inline one, else the
+ *    cookie of the buffer the normal world gave for RPC_ALLOC;
+ *  - memrefs of RPC args that name an RPC-allocated buffer are RMEM with
+ *    shm_ref = the cookie the normal world gave in its SHM_ALLOC answer.
+ */
+#ifndef TEESHM_SECURE_SECURE_WORLD_H
+#define TEESHM_SECURE_SECURE_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/common/dram.h"
+#include "sim/common/smc.h"
+#include "sim/secure/mm/core_mm.h"
+
+/* Params of an RPC arg (announced in a3[7:0] of EXCHANGE_CAPABILITIES). */
+#define SW_RPC_NUM_PARAMS 4u
+/* Most params a call's optee_msg_arg may carry. */
+#define SW_MSG_MAX_PARAMS 16u
+/* The simulated OS revision (GET_OS_REVISION). */
+#define SW_OS_REVISION_MAJOR 0u
+#define SW_OS_REVISION_MINOR 1u
+
+struct sw_config {
+	uint32_t num_threads;        /* secure threads (CFG_NUM_THREADS), default 8 */
+	bool virtualization;         /* VM_CREATED/VM_DESTROYED, per-VM state; caps bit 3 */
+	uint16_t max_guests;         /* client ids 1..max_guests accepted when virtualized */
+	struct core_mm_config mm;    /* the memory manager's (max_vms raised to fit) */
+	uint32_t xlat_tables;        /* 0: all of the xlat-pool region */
+	uint32_t rpc_timeout_ms;     /* 0: wait forever; else a suspended thread whose RPC is
+				      * not answered in time is reclaimed (its call is lost) */
+	uint32_t max_sessions;       /* open sessions, all clients together (default 256) */
+	uint32_t max_shm;            /* registered shm objects, all clients (default 4096) */
+	uint32_t max_pages_per_buffer; /* pages one memref, registration or RPC buffer may span */
+	/*
+	 * OP-TEE and Linux put the RPC arg after the arg in the registered shm of
+	 * CALL_WITH_REGD_ARG too.  Off (default): REGD_ARG gets its RPC arg by
+	 * RPC_ALLOC like CALL_WITH_ARG.
+	 */
+	bool regd_arg_rpc_inline;
+};
+
+void sw_config_default(struct sw_config *cfg);
+
+struct secure_world;
+
+/* Boot over a DRAM this process has a full view of.  err gets a message on failure. */
+int sw_create(const struct sw_config *cfg, const struct dram *dram, struct secure_world **out,
+	      char *err, size_t err_len);
+/* Reclaim every client's state (as VM_DESTROYED), stop the threads, free. */
+void sw_destroy(struct secure_world *sw);
+
+/* Handle one SMC; an smc_handler_fn (ctx is the secure world). */
+void sw_smc(void *sw, struct smc_regs *regs);
+
+/* All invariants (core_mm_check and the secure world's own books).  0 or TS_E*. */
+int sw_check(struct secure_world *sw);
+
+/* The memory manager.  Read it only while no SMC is in flight (it is not locked). */
+struct core_mm *sw_mm(struct secure_world *sw);
+
+/*
+ * Per-client counters: plain fields from an X-macro list, exported to JSON by
+ * the launcher.  smc_* count SMC-level failures by return code, tee_* count
+ * calls whose optee_msg_arg.ret was that error.
+ */
+#define SW_STATS_VERSION 1
+#define SW_STATS_FIELDS(X)                                                          \
+	X(fast_calls)                                                               \
+	X(yielding_calls)      /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG started */   \
+	X(resumes)             /* RETURN_FROM_RPC accepted */                       \
+	X(calls_done)          /* calls that returned OPTEE_SMC_RETURN_OK */        \
+	X(rpcs)                /* RPC returns to the normal world */                \
+	X(rpc_allocs)                                                               \
+	X(rpc_frees)                                                                \
+	X(rpc_cmds)                                                                 \
+	X(opens)                                                                    \
+	X(invokes)                                                                  \
+	X(closes)                                                                   \
+	X(cancels)                                                                  \
+	X(registers)           /* REGISTER_SHM that succeeded */                    \
+	X(unregisters)         /* UNREGISTER_SHM that succeeded */                  \
+	X(deferred_unregisters) /* ... of which the unmap waited for a user */      \
+	X(memrefs_mapped)      /* core_mm mappings made for memrefs, args, RPC */   \
+	X(pages_mapped)                                                             \
+	X(pagelist_pages_read) /* list pages read through a temporary mapping */    \
+	X(smc_ethread_limit)                                                        \
+	X(smc_eresume)                                                              \
+	X(smc_ebadaddr)                                                             \
+	X(smc_ebadcmd)                                                              \
+	X(smc_enomem)                                                               \
+	X(smc_enotavail)                                                            \
+	X(smc_unknown_function)                                                     \
+	X(tee_bad_parameters)                                                       \
+	X(tee_item_not_found)                                                       \
+	X(tee_out_of_memory)                                                        \
+	X(tee_not_implemented)                                                      \
+	X(tee_busy)                                                                 \
+	X(tee_short_buffer)                                                         \
+	X(tee_target_dead)                                                          \
+	X(tee_communication)                                                        \
+	X(tee_other)                                                                \
+	X(threads_abandoned)   /* suspended calls dropped by VM_DESTROYED/teardown */ \
+	X(rpc_timeouts)        /* suspended calls reclaimed after rpc_timeout_ms */ \
+	X(vm_reclaimed_mappings) /* mappings core_mm_vm_destroyed still found */
+
+struct sw_stats {
+#define SW_STATS_DECLARE(name) uint64_t name;
+	SW_STATS_FIELDS(SW_STATS_DECLARE)
+#undef SW_STATS_DECLARE
+};
+
+/* Counters of one client (TS_EINVAL for an id beyond max_guests). */
+int sw_client_stats(struct secure_world *sw, uint16_t client, struct sw_stats *out);
+/* Sum over all clients. */
+void sw_stats_total(struct secure_world *sw, struct sw_stats *out);
+
+/* What a client holds right now. */
+struct sw_client_info {
+	bool alive;
+	uint32_t threads_running;
+	uint32_t threads_suspended;
+	uint32_t sessions;
+	uint32_t shm_registered;
+	uint32_t shm_deferred;       /* unregistered, unmap waiting for the last user */
+	uint64_t mappings;           /* core_mm mappings held for this client */
+};
+int sw_client_info(struct secure_world *sw, uint16_t client, struct sw_client_info *out);
+
+#endif

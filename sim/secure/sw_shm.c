@@ -1,0 +1,330 @@
+/* Normal-world buffers mapped for the secure world, and registered shm (see sw_shm.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "sim/secure/sw_shm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/common/optee_pagelist.h"
+#include "sim/common/ts_err.h"
+#include "sim/secure/sw_internal.h"
+
+bool sw_pa_owned(const struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t len_bytes)
+{
+	const struct dram_region *r = dram_range_region(sw->dram->layout, pa, len_bytes);
+
+	if (!r || r->secure)
+		return false;
+	/*
+	 * The hypervisor's own RAM holds what it passes on a guest's behalf, as
+	 * Xen's mediator does: shadow copies of args, translated page lists.  It
+	 * is trusted; a guest cannot name those pages (its IPAs never reach them).
+	 */
+	if (r->kind == DRAM_CARVEOUT || r->kind == DRAM_HV_RAM)
+		return true;
+	if (r->kind != DRAM_GUEST_RAM)
+		return false;
+	/*
+	 * Under virtualization a guest may share only its own RAM: the
+	 * hypervisor translated its page lists, and this is defence in depth
+	 * against a list naming another guest's pages.  Guest RAM slice i
+	 * belongs to client i + 1 (VM id i).
+	 */
+	if (!sw->cfg.virtualization)
+		return true;
+	return client >= 1 && r->guest == (uint32_t)client - 1;
+}
+
+static int map_pages(struct secure_world *sw, uint16_t client, const paddr_t *pages, size_t n_pages,
+		     uint64_t offset, uint64_t size_bytes, bool read_only, struct sw_mobj *out)
+{
+	struct sw_client *c = sw_client_of(sw, client);
+	vaddr_t va;
+	int rc;
+
+	rc = core_mm_map_shm(&sw->mm, client, pages, n_pages, read_only ? PGT_ATTR_RO : 0, &va);
+	if (rc)
+		return rc;
+	*out = (struct sw_mobj){
+		.va = va_add(va, offset),
+		.size_bytes = size_bytes,
+		.map_va = va,
+		.n_pages = n_pages,
+		.client = client,
+	};
+	c->n_mappings++;
+	c->stats.memrefs_mapped++;
+	c->stats.pages_mapped += n_pages;
+	return 0;
+}
+
+int sw_mobj_map_contig(struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t size_bytes,
+		       bool read_only, struct sw_mobj *out)
+{
+	uint64_t offset = pa_addr(pa) & SMALL_PAGE_MASK, n_pages, i;
+	paddr_t *pages;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (size_bytes == 0)
+		return TS_EINVAL;
+	if (range_overflows(pa_addr(pa), size_bytes) ||
+	    size_bytes > UINT64_MAX - SMALL_PAGE_MASK - offset)
+		return TS_EOVERFLOW;
+	if (!sw_pa_owned(sw, client, pa, size_bytes))
+		return TS_EACCES;
+	/* The carveout is mapped since boot: no mapping to make, as OP-TEE's static shm. */
+	if (sw->carveout && dram_region_contains(sw->carveout, pa, size_bytes)) {
+		vaddr_t va = core_mm_phys_to_virt(&sw->mm, pa, MEM_AREA_NSEC_SHM, size_bytes);
+
+		if (va_addr(va)) {
+			*out = (struct sw_mobj){ .va = va, .size_bytes = size_bytes,
+						 .client = client };
+			return 0;
+		}
+	}
+	n_pages = pages_spanned(offset, size_bytes);
+	if (n_pages > sw->cfg.max_pages_per_buffer)
+		return TS_E2BIG;
+	pages = malloc(n_pages * sizeof(*pages));
+	if (!pages)
+		return TS_ENOMEM;
+	for (i = 0; i < n_pages; i++)
+		pages[i] = pa_init(pa_addr(pa) - offset + i * SMALL_PAGE_SIZE);
+	rc = map_pages(sw, client, pages, n_pages, offset, size_bytes, read_only, out);
+	free(pages);
+	return rc;
+}
+
+/*
+ * The page-list accessor: only list pages the client may share, each read
+ * whole through a short-lived read-only mapping into one secure bounce page.
+ * The parser is done with a list page before it asks for the next, so one
+ * bounce page serves the whole list.
+ */
+struct list_reader {
+	struct secure_world *sw;
+	uint16_t client;
+	uint8_t *bounce;
+	int err;
+};
+
+static void *list_page_map(void *ctx, paddr_t pa, size_t len_bytes)
+{
+	struct list_reader *lr = ctx;
+	struct secure_world *sw = lr->sw;
+	vaddr_t va;
+	int rc;
+
+	if (len_bytes != SMALL_PAGE_SIZE || !pa_is_page_aligned(pa) ||
+	    !sw_pa_owned(sw, lr->client, pa, SMALL_PAGE_SIZE)) {
+		lr->err = TS_EACCES;
+		return NULL;
+	}
+	va = sw->carveout && dram_region_contains(sw->carveout, pa, SMALL_PAGE_SIZE) ?
+		     core_mm_phys_to_virt(&sw->mm, pa, MEM_AREA_NSEC_SHM, SMALL_PAGE_SIZE) :
+		     va_init(0);
+	if (va_addr(va)) {
+		rc = core_mm_read(&sw->mm, va, lr->bounce, SMALL_PAGE_SIZE);
+	} else {
+		rc = core_mm_map_shm(&sw->mm, lr->client, &pa, 1, PGT_ATTR_RO, &va);
+		if (rc == 0) {
+			rc = core_mm_read(&sw->mm, va, lr->bounce, SMALL_PAGE_SIZE);
+			(void)core_mm_unmap_shm(&sw->mm, va);
+		}
+	}
+	if (rc) {
+		lr->err = rc;
+		return NULL;
+	}
+	sw_client_of(sw, lr->client)->stats.pagelist_pages_read++;
+	return lr->bounce;
+}
+
+int sw_mobj_map_noncontig(struct secure_world *sw, uint16_t client, uint64_t buf_ptr,
+			  uint64_t size_bytes, bool read_only, paddr_t *scratch, uint8_t *bounce,
+			  struct sw_mobj *out)
+{
+	struct list_reader lr = { sw, client, bounce, 0 };
+	struct pa_accessor acc = { list_page_map, &lr };
+	struct optee_pagelist_parsed parsed;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = optee_pagelist_read(&acc, buf_ptr, size_bytes, scratch, sw->cfg.max_pages_per_buffer,
+				 &parsed);
+	if (rc)
+		return lr.err ? lr.err : rc;
+	for (i = 0; i < parsed.n_pages; i++)
+		if (!sw_pa_owned(sw, client, scratch[i], SMALL_PAGE_SIZE))
+			return TS_EACCES;
+	return map_pages(sw, client, scratch, parsed.n_pages, parsed.offset_bytes, size_bytes,
+			 read_only, out);
+}
+
+void sw_mobj_unmap(struct secure_world *sw, struct sw_mobj *m)
+{
+	if (sw_mobj_is_mapped(m)) {
+		/* Cannot fail: the mapping is ours and alive until this point. */
+		(void)core_mm_unmap_shm(&sw->mm, m->map_va);
+		sw_client_of(sw, m->client)->n_mappings--;
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- Registered shared memory ---- */
+
+int sw_shm_table_init(struct sw_shm_table *t, uint32_t max)
+{
+	uint32_t n = 16;
+
+	memset(t, 0, sizeof(*t));
+	if (max == 0 || max > (1u << 24))
+		return TS_EINVAL;
+	while (n < max)
+		n <<= 1;
+	t->buckets = calloc(n, sizeof(*t->buckets));
+	if (!t->buckets)
+		return TS_ENOMEM;
+	t->n_buckets = n;
+	t->max = max;
+	return 0;
+}
+
+void sw_shm_table_fini(struct sw_shm_table *t)
+{
+	free(t->buckets);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct sw_shm **bucket_of(struct sw_shm_table *t, uint16_t client, uint64_t cookie)
+{
+	/* Cookies are often pointers (Linux): mix the high bits down before masking. */
+	uint64_t h = (cookie ^ ((uint64_t)client << 48)) * 0x9e3779b97f4a7c15ull;
+
+	return &t->buckets[(uint32_t)(h >> 32) & (t->n_buckets - 1)];
+}
+
+struct sw_shm *sw_shm_find(struct secure_world *sw, uint16_t client, uint64_t cookie)
+{
+	struct sw_shm *s;
+
+	for (s = *bucket_of(&sw->shm, client, cookie); s; s = s->hash_next)
+		if (s->cookie == cookie && s->client == client)
+			return s;
+	return NULL;
+}
+
+int sw_shm_register(struct secure_world *sw, uint16_t client, uint64_t cookie,
+		    const struct sw_mobj *mobj)
+{
+	struct sw_client *c = sw_client_of(sw, client);
+	struct sw_shm **b = bucket_of(&sw->shm, client, cookie);
+	struct sw_shm *s;
+
+	if (sw_shm_find(sw, client, cookie))
+		return TS_EEXIST;
+	if (sw->shm.n_registered + sw->shm.n_deferred >= sw->shm.max)
+		return TS_ENOSPC;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return TS_ENOMEM;
+	s->cookie = cookie;
+	s->client = client;
+	s->mobj = *mobj;
+	s->hash_next = *b;
+	*b = s;
+	s->client_next = c->shm_list;
+	if (c->shm_list)
+		c->shm_list->client_prev = s;
+	c->shm_list = s;
+	c->n_shm++;
+	sw->shm.n_registered++;
+	return 0;
+}
+
+static void hash_unlink(struct secure_world *sw, struct sw_shm *s)
+{
+	struct sw_shm **pp = bucket_of(&sw->shm, s->client, s->cookie);
+
+	while (*pp != s)
+		pp = &(*pp)->hash_next;
+	*pp = s->hash_next;
+	s->hash_next = NULL;
+}
+
+static void shm_free(struct secure_world *sw, struct sw_shm *s)
+{
+	struct sw_client *c = sw_client_of(sw, s->client);
+
+	sw_mobj_unmap(sw, &s->mobj);
+	if (s->client_prev)
+		s->client_prev->client_next = s->client_next;
+	else
+		c->shm_list = s->client_next;
+	if (s->client_next)
+		s->client_next->client_prev = s->client_prev;
+	free(s);
+}
+
+struct sw_shm *sw_shm_get(struct secure_world *sw, uint16_t client, uint64_t cookie)
+{
+	struct sw_shm *s = sw_shm_find(sw, client, cookie);
+
+	if (s)
+		s->users++;
+	return s;
+}
+
+void sw_shm_put(struct secure_world *sw, struct sw_shm *s)
+{
+	if (--s->users || !s->released)
+		return;
+	/* The deferred unregister completes with the last user. */
+	sw->shm.n_deferred--;
+	sw_client_of(sw, s->client)->n_shm_deferred--;
+	shm_free(sw, s);
+}
+
+int sw_shm_unregister(struct secure_world *sw, uint16_t client, uint64_t cookie, bool *deferred)
+{
+	struct sw_client *c = sw_client_of(sw, client);
+	struct sw_shm *s = sw_shm_find(sw, client, cookie);
+
+	*deferred = false;
+	if (!s)
+		return TS_ENOENT;
+	/* Out of the hash at once: the cookie is free for reuse, a second unregister fails. */
+	hash_unlink(sw, s);
+	sw->shm.n_registered--;
+	c->n_shm--;
+	if (s->users) {
+		s->released = true;
+		sw->shm.n_deferred++;
+		c->n_shm_deferred++;
+		*deferred = true;
+		return 0;
+	}
+	shm_free(sw, s);
+	return 0;
+}
+
+void sw_shm_release_client(struct secure_world *sw, uint16_t client)
+{
+	struct sw_client *c = sw_client_of(sw, client);
+
+	while (c->shm_list) {
+		struct sw_shm *s = c->shm_list;
+
+		if (s->released) {
+			sw->shm.n_deferred--;
+			c->n_shm_deferred--;
+		} else {
+			hash_unlink(sw, s);
+			sw->shm.n_registered--;
+			c->n_shm--;
+		}
+		shm_free(sw, s);
+	}
+}

@@ -1,0 +1,103 @@
+/*
+ * Normal-world memory as the secure world sees it.
+ *
+ * struct sw_mobj is one buffer of non-secure memory made reachable through
+ * the secure MMU: either inside the static carveout (mapped at boot, reached
+ * with phys_to_virt) or mapped now through core_mm_map_shm for the owning
+ * client.  Every page is checked first: non-secure RAM the client owns (its
+ * own guest RAM under virtualization, any non-secure RAM otherwise, the
+ * carveout always).  Page lists are read through an accessor that maps only
+ * such pages, one list page at a time, into a secure bounce page.
+ *
+ * struct sw_shm is a registered shared-memory object (REGISTER_SHM): the
+ * mapping lives until UNREGISTER_SHM, or, when a call still uses it, until
+ * that call drops its reference (deferred release; no use after free).
+ * Objects are found by (client, cookie) in a hash table; each client also
+ * keeps a list of its objects so a dead VM's are found without a scan.
+ */
+#ifndef TEESHM_SECURE_SW_SHM_H
+#define TEESHM_SECURE_SW_SHM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/common/addr.h"
+
+struct secure_world;
+
+struct sw_mobj {
+	vaddr_t va;          /* first byte of the buffer; 0 for a NULL or empty buffer */
+	uint64_t size_bytes;
+	vaddr_t map_va;      /* start of our core_mm mapping; 0 when nothing was mapped */
+	uint64_t n_pages;    /* pages of that mapping */
+	uint16_t client;
+};
+
+static inline bool sw_mobj_is_mapped(const struct sw_mobj *m)
+{
+	return va_addr(m->map_va) != 0;
+}
+
+/* Does the client own all of [pa, pa + len) (non-secure RAM it may share)? */
+bool sw_pa_owned(const struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t len_bytes);
+
+/*
+ * Make [pa, pa + size) reachable (size > 0).  Errors: TS_EACCES (not
+ * non-secure memory of this client), TS_EOVERFLOW, TS_E2BIG (more pages than
+ * max_pages_per_buffer), or the memory manager's TS_ENOMEM / TS_ENOSPC.
+ */
+int sw_mobj_map_contig(struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t size_bytes,
+		       bool read_only, struct sw_mobj *out);
+/*
+ * Parse the page list of a NONCONTIG tmem (buf_ptr, size as in the message)
+ * and map its pages.  scratch holds max_pages_per_buffer entries, bounce is
+ * one page of secure memory.  Errors as above plus the parser's TS_EINVAL,
+ * TS_EFAULT (a list page the client may not share), TS_ELOOP.
+ */
+int sw_mobj_map_noncontig(struct secure_world *sw, uint16_t client, uint64_t buf_ptr,
+			  uint64_t size_bytes, bool read_only, paddr_t *scratch, uint8_t *bounce,
+			  struct sw_mobj *out);
+/* Undo a map (no-op for an unmapped mobj); the mobj is zeroed. */
+void sw_mobj_unmap(struct secure_world *sw, struct sw_mobj *m);
+
+struct sw_shm {
+	struct sw_shm *hash_next;
+	struct sw_shm *client_next, *client_prev;
+	uint64_t cookie;
+	uint16_t client;
+	bool released;       /* unregistered: out of the hash, freed by the last user */
+	uint32_t users;      /* calls holding a reference */
+	uint32_t check_refs; /* scratch for sw_check */
+	struct sw_mobj mobj;
+};
+
+struct sw_shm_table {
+	struct sw_shm **buckets;
+	uint32_t n_buckets;  /* power of two */
+	uint32_t max;
+	uint32_t n_registered;
+	uint32_t n_deferred;
+};
+
+int sw_shm_table_init(struct sw_shm_table *t, uint32_t max);
+void sw_shm_table_fini(struct sw_shm_table *t);
+
+/* The registered (not released) object, or NULL.  No reference taken. */
+struct sw_shm *sw_shm_find(struct secure_world *sw, uint16_t client, uint64_t cookie);
+/*
+ * Register a mapped mobj under (client, cookie); the object takes the
+ * mapping.  TS_EEXIST (cookie in use), TS_ENOSPC (table full), TS_ENOMEM.
+ */
+int sw_shm_register(struct secure_world *sw, uint16_t client, uint64_t cookie,
+		    const struct sw_mobj *mobj);
+/* Find and take a reference for a call, or NULL. */
+struct sw_shm *sw_shm_get(struct secure_world *sw, uint16_t client, uint64_t cookie);
+/* Drop a call's reference; frees a released object with its last user. */
+void sw_shm_put(struct secure_world *sw, struct sw_shm *shm);
+/* UNREGISTER_SHM: TS_ENOENT if unknown; *deferred when a call still uses it. */
+int sw_shm_unregister(struct secure_world *sw, uint16_t client, uint64_t cookie, bool *deferred);
+/* Free every object of a client (none may be in use). */
+void sw_shm_release_client(struct secure_world *sw, uint16_t client);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * The hypervisor's mediator between real guests' drivers and the real secure
+ * world, all in one process over in-process conduits (deterministic): data
+ * crosses a scattered stage-2 map intact, and the mediator refuses what a
+ * guest may not do -- pages it does not own, buffers over the limits,
+ * resuming another guest's thread, hypervisor-only calls.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/common/dram.h"
+#include "sim/common/optee_msg.h"
+#include "sim/common/optee_pagelist.h"
+#include "sim/common/optee_smc.h"
+#include "sim/common/smc_channel.h"
+#include "sim/common/stage2.h"
+#include "sim/common/ta_ids.h"
+#include "sim/common/tee_result.h"
+#include "sim/common/ts_err.h"
+#include "sim/hv/mediator.h"
+#include "sim/normal/guest_mem.h"
+#include "sim/normal/optee_drv.h"
+#include "sim/secure/secure_world.h"
+
+#define N_GUESTS 2
+
+struct guest {
+	struct stage2_map s2;
+	void *host;
+	struct guest_mem gm;
+	struct smc_inproc to_sw_p, from_guest_p;
+	struct smc_conduit to_sw, from_guest;
+	struct hv_guest *hg;
+	struct optee_drv *drv;
+};
+
+struct fx {
+	struct dram *dram;
+	struct dram_view *ns;
+	struct secure_world *sw;
+	struct hv_mediator *med;
+	struct guest g[N_GUESTS];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const struct dram_region *ns[8];
+	struct dram_config dc;
+	struct sw_config sc;
+	struct hv_limits lim;
+	uint32_t i, n = 0;
+	char err[256];
+
+	dram_config_default(&dc);
+	dc.n_guests = N_GUESTS;
+	dc.guest_ram_bytes = 16ull << 20;
+	assert_int_equal(dram_create(&dc, &f->dram, err, sizeof(err)), 0);
+	for (i = 0; i < f->dram->layout->n_regions; i++)
+		if (!f->dram->layout->regions[i].secure)
+			ns[n++] = &f->dram->layout->regions[i];
+	assert_int_equal(dram_view_open(f->dram, ns, n, &f->ns), 0);
+	sw_config_default(&sc);
+	sc.virtualization = true;
+	sc.max_guests = N_GUESTS;
+	assert_int_equal(sw_create(&sc, f->dram, &f->sw, err, sizeof(err)), 0);
+	hv_limits_default(&lim);
+	assert_int_equal(hv_mediator_create(f->ns, &lim, &f->med), 0);
+	for (i = 0; i < N_GUESTS; i++) {
+		struct guest *g = &f->g[i];
+		const struct dram_region *r = dram_region_find(f->dram->layout, DRAM_GUEST_RAM, i);
+		struct optee_drv_config dcfg = { 0 };
+
+		assert_int_equal(stage2_build(&g->s2, r, STAGE2_GUEST_IPA_BASE, 100 + i), 0);
+		assert_int_equal(stage2_map_guest_ram(&g->s2, f->dram->fd, &g->host), 0);
+		assert_int_equal(guest_mem_init(&g->gm, pa_init(STAGE2_GUEST_IPA_BASE), g->host, r->size_bytes), 0);
+		g->to_sw = smc_inproc_conduit(&g->to_sw_p, sw_smc, f->sw);
+		assert_int_equal(hv_guest_add(f->med, (uint16_t)i, &g->s2, &g->to_sw, &g->hg), 0);
+		g->from_guest = smc_inproc_conduit(&g->from_guest_p, hv_guest_smc, g->hg);
+		dcfg.mem = &g->gm;
+		dcfg.conduits = &g->from_guest;
+		dcfg.n_conduits = 1;
+		assert_int_equal(optee_drv_create(&dcfg, &g->drv), 0);
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	uint32_t i;
+
+	for (i = 0; i < N_GUESTS; i++) {
+		struct guest *g = &f->g[i];
+
+		if (g->drv)
+			optee_drv_destroy(g->drv);
+		if (g->hg)
+			assert_int_equal(hv_guest_remove(f->med, g->hg), 0);
+		/* Nothing of the guest is left in the secure world or the hypervisor. */
+		assert_int_equal(core_mm_check_vm_clean(sw_mm(f->sw), (uint16_t)(i + 1)), 0);
+		guest_mem_fini(&g->gm);
+		stage2_unmap_guest_ram(&g->s2, g->host);
+		stage2_free(&g->s2);
+	}
+	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(hv_mediator_pages_in_use(f->med), 0);
+	hv_mediator_destroy(f->med);
+	sw_destroy(f->sw);
+	dram_view_close(f->ns);
+	dram_destroy(f->dram);
+	free(f);
+	return 0;
+}
+
+static void echo_uuid(uint8_t out[16])
+{
+	struct ta_uuid u = TA_ECHO_UUID;
+
+	optee_uuid_to_octets(out, u.time_low, u.time_mid, u.time_hi_and_version, u.clock_seq_and_node);
+}
+
+/* A registered, scattered buffer crosses the mediator's IPA->PA rewrite and comes back transformed. */
+static void test_echo_through_mediator(void **state)
+{
+	struct fx *f = *state;
+	uint8_t uuid[16];
+	uint32_t i, gi;
+
+	echo_uuid(uuid);
+	for (gi = 0; gi < N_GUESTS; gi++) {
+		struct guest *g = &f->g[gi];
+		struct optee_shm *in, *out;
+		struct optee_drv_param p[3] = { 0 };
+		uint32_t session, origin;
+		uint8_t buf[100000], got[100000];
+
+		assert_int_equal(optee_drv_open_session(g->drv, uuid, 0, NULL, NULL, 0, &session, &origin),
+				 TEE_SUCCESS);
+		assert_int_equal(optee_shm_alloc(g->drv, sizeof(buf), false, &in), 0);
+		assert_int_equal(optee_shm_alloc(g->drv, sizeof(buf), false, &out), 0);
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(i * 3 + gi);
+		assert_int_equal(optee_shm_write(in, 0, buf, sizeof(buf)), 0);
+		assert_int_equal(optee_shm_register(in, &origin), TEE_SUCCESS);
+		assert_int_equal(optee_shm_register(out, &origin), TEE_SUCCESS);
+		p[0] = (struct optee_drv_param){ OPTEE_MSG_ATTR_TYPE_RMEM_INPUT, .u.memref = { in, 0, sizeof(buf) } };
+		p[1] = (struct optee_drv_param){ OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT, .u.memref = { out, 0, sizeof(buf) } };
+		p[2].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+		assert_int_equal(optee_drv_invoke(g->drv, session, TA_ECHO_CMD_TRANSFORM, 0, p, 3, &origin),
+				 TEE_SUCCESS);
+		assert_int_equal(optee_shm_read(out, 0, got, sizeof(got)), 0);
+		for (i = 0; i < sizeof(buf); i++)
+			assert_int_equal(got[i], (uint8_t)(buf[i] ^ 0xa5));
+		optee_shm_free(in);
+		optee_shm_free(out);
+		assert_int_equal(optee_drv_close_session(g->drv, session, &origin), TEE_SUCCESS);
+		assert_true(hv_guest_stats(g->hg)->pages_translated >= 2 * 25);
+		assert_int_equal(hv_guest_stats(g->hg)->registered_buffers, 0);
+	}
+}
+
+/* A buffer over the per-buffer limit (129 pages, as Xen) is refused by the mediator itself. */
+static void test_buffer_limit(void **state)
+{
+	struct fx *f = *state;
+	struct optee_shm *big, *ok;
+	uint32_t origin = 0;
+
+	assert_int_equal(optee_shm_alloc(f->g[0].drv, 130 * SMALL_PAGE_SIZE, false, &big), 0);
+	assert_int_equal(optee_shm_register(big, &origin), TEE_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(origin, TEE_ORIGIN_COMMS);
+	assert_int_equal(optee_shm_alloc(f->g[0].drv, 129 * SMALL_PAGE_SIZE, false, &ok), 0);
+	assert_int_equal(optee_shm_register(ok, &origin), TEE_SUCCESS);
+	assert_int_equal(hv_guest_stats(f->g[0].hg)->registered_pages, 129);
+	optee_shm_free(big);
+	optee_shm_free(ok);
+	assert_int_equal(hv_guest_stats(f->g[0].hg)->registered_pages, 0);
+}
+
+/* Send a hand-built REGISTER_SHM whose page list names page_ipa; returns the TEE result. */
+static uint32_t raw_register(struct guest *g, uint64_t page_ipa)
+{
+	paddr_t pages[3];
+	struct optee_msg_arg *arg;
+	struct pa_accessor acc = guest_mem_accessor(&g->gm);
+	struct smc_regs regs = { 0 };
+
+	assert_int_equal(guest_mem_alloc_scattered(&g->gm, 3, pages), 0);
+	arg = guest_mem_ptr(&g->gm, pages[0], SMALL_PAGE_SIZE);
+	memset(arg, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+	{
+		paddr_t data = pa_init(page_ipa);
+
+		assert_int_equal(optee_pagelist_write(&acc, &pages[1], 1, &data, 1), 0);
+	}
+	arg->cmd = OPTEE_MSG_CMD_REGISTER_SHM;
+	arg->num_params = 1;
+	arg->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	arg->params[0].u.tmem.buf_ptr = pa_addr(pages[1]);
+	arg->params[0].u.tmem.size = 4096;
+	arg->params[0].u.tmem.shm_ref = 0x5eed;
+	regs.a[0] = OPTEE_SMC_CALL_WITH_ARG;
+	regs.a[1] = optee_smc_u64_high(pa_addr(pages[0]));
+	regs.a[2] = optee_smc_u64_low(pa_addr(pages[0]));
+	assert_int_equal(smc_conduit_call(&g->from_guest, &regs), 0);
+	assert_int_equal(regs.a[0], OPTEE_SMC_RETURN_OK);
+	{
+		uint32_t ret = arg->ret;
+
+		if (ret == TEE_SUCCESS) { /* undo, so the books stay clean */
+			memset(arg, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+			arg->cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
+			arg->num_params = 1;
+			arg->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+			arg->params[0].u.rmem.shm_ref = 0x5eed;
+			regs.a[0] = OPTEE_SMC_CALL_WITH_ARG;
+			regs.a[1] = optee_smc_u64_high(pa_addr(pages[0]));
+			regs.a[2] = optee_smc_u64_low(pa_addr(pages[0]));
+			assert_int_equal(smc_conduit_call(&g->from_guest, &regs), 0);
+			assert_int_equal(arg->ret, TEE_SUCCESS);
+		}
+		assert_int_equal(guest_mem_free_pages(&g->gm, pages, 3), 0);
+		return ret;
+	}
+}
+
+/* Page lists may only name the guest's own RAM: other guests' and secure pages are refused. */
+static void test_foreign_pages_refused(void **state)
+{
+	struct fx *f = *state;
+	uint64_t refused = hv_guest_stats(f->g[0].hg)->refused;
+
+	/* Its own page (an IPA) is fine. */
+	assert_int_equal(raw_register(&f->g[0], STAGE2_GUEST_IPA_BASE + 0x10000), TEE_SUCCESS);
+	/*
+	 * Just past its RAM, and below it.  (IPAs are the guest's own address space: a
+	 * number that is a secure PA elsewhere is just an IPA here, translated or refused.)
+	 */
+	assert_int_equal(raw_register(&f->g[0], STAGE2_GUEST_IPA_BASE + (16ull << 20)),
+			 TEE_ERROR_BAD_PARAMETERS);
+	assert_int_equal(raw_register(&f->g[0], STAGE2_GUEST_IPA_BASE - SMALL_PAGE_SIZE),
+			 TEE_ERROR_BAD_PARAMETERS);
+	assert_int_equal(hv_guest_stats(f->g[0].hg)->refused, refused + 2);
+}
+
+/* Hypervisor-only calls, the carveout, and resuming a thread that is not yours are refused. */
+static void test_guest_may_not(void **state)
+{
+	struct fx *f = *state;
+	struct smc_regs regs = { .a = { OPTEE_SMC_VM_DESTROYED, 2 } };
+
+	assert_int_equal(smc_conduit_call(&f->g[0].from_guest, &regs), 0);
+	assert_int_equal(regs.a[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+	regs = (struct smc_regs){ .a = { OPTEE_SMC_GET_SHM_CONFIG } };
+	assert_int_equal(smc_conduit_call(&f->g[0].from_guest, &regs), 0);
+	assert_int_equal(regs.a[0], OPTEE_SMC_RETURN_ENOTAVAIL);
+	regs = (struct smc_regs){ .a = { OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, 3 } };
+	assert_int_equal(smc_conduit_call(&f->g[1].from_guest, &regs), 0);
+	assert_int_equal(regs.a[0], OPTEE_SMC_RETURN_ERESUME);
+	regs = (struct smc_regs){ .a = { OPTEE_SMC_EXCHANGE_CAPABILITIES } };
+	assert_int_equal(smc_conduit_call(&f->g[1].from_guest, &regs), 0);
+	assert_int_equal(regs.a[0], OPTEE_SMC_RETURN_OK);
+	assert_true(regs.a[1] & OPTEE_SMC_SEC_CAP_VIRTUALIZATION);
+	assert_false(regs.a[1] & OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM);
+}
+
+static void dead_machine(void *ctx, struct smc_regs *regs)
+{
+	(void)ctx;
+	regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+}
+
+/* A guest that dies holding a session and registered memory is reclaimed everywhere. */
+static void test_guest_dies_holding_state(void **state)
+{
+	struct fx *f = *state;
+	struct guest *g = &f->g[1];
+	struct optee_shm *shm;
+	uint8_t uuid[16];
+	uint32_t session, origin;
+	struct sw_client_info info;
+
+	echo_uuid(uuid);
+	assert_int_equal(optee_drv_open_session(g->drv, uuid, 0, NULL, NULL, 0, &session, &origin),
+			 TEE_SUCCESS);
+	assert_int_equal(optee_shm_alloc(g->drv, 64 * SMALL_PAGE_SIZE, false, &shm), 0);
+	assert_int_equal(optee_shm_register(shm, &origin), TEE_SUCCESS);
+	assert_int_equal(sw_client_info(f->sw, 2, &info), 0);
+	assert_int_equal(info.sessions, 1);
+	assert_int_equal(info.shm_registered, 1);
+	/* The guest is gone without a word: the hypervisor removes it. */
+	assert_int_equal(hv_guest_remove(f->med, g->hg), 0);
+	g->hg = NULL;
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(f->sw), 2), 0);
+	assert_int_equal(sw_check(f->sw), 0);
+	/* What is left of its driver now talks to nobody: every SMC fails as to a dead machine. */
+	g->from_guest_p.fn = dead_machine;
+	g->from_guest_p.ctx = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_echo_through_mediator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_pages_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_may_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_dies_holding_state, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("hv_inproc", tests, NULL, NULL);
+}
