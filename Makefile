@@ -28,7 +28,7 @@ check: build build-asan
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
 demo: build
-	./$(BUILD)/teeshm run --vms 4 --iterations 20 --kill-guest 3 --kill-after-ms 150
+	./$(BUILD)/teeshm run --vms 4 --iterations 6 --kill-guest 3 --kill-at-smc 100
 	./$(BUILD)/teeshm mm --vms 4 --buffers 16 --buffer-kib 256 --dump-mmu $(BUILD)/demo/mmu
 
 clean:

@@ -17,12 +17,15 @@ teeshm_unit_test(NAME test_dram SOURCES tests/unit/test_dram.c LIBS teeshm_commo
 teeshm_unit_test(NAME test_stage2 SOURCES tests/unit/test_stage2.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_smc_channel SOURCES tests/unit/test_smc_channel.c
   LIBS teeshm_common TIMEOUT 60)
+teeshm_unit_test(NAME test_strategy_nw SOURCES tests/unit/test_strategy_nw.c LIBS teeshm_normal)
 teeshm_unit_test(NAME test_normal_world SOURCES tests/unit/test_normal_world.c LIBS teeshm_normal)
 teeshm_unit_test(NAME test_secure_world SOURCES tests/unit/test_secure_world.c LIBS teeshm_secure)
 teeshm_unit_test(NAME test_teec_inproc SOURCES tests/integration/test_teec_inproc.c
   LIBS teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
   LIBS teeshm_hv teeshm_normal teeshm_secure)
+teeshm_unit_test(NAME test_profile SOURCES tests/unit/test_profile.c LIBS teeshm_common)
+target_compile_definitions(test_profile PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_optee_abi SOURCES tests/unit/test_optee_abi.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_rbtree SOURCES tests/unit/test_rbtree.c LIBS teeshm_secure_mm)
 teeshm_unit_test(NAME test_tlb SOURCES tests/unit/test_tlb.c LIBS teeshm_secure_mm)
@@ -59,11 +62,17 @@ target_link_libraries(test_worlds PRIVATE ${CMOCKA_LIBRARIES})
 add_test(NAME test_worlds COMMAND test_worlds $<TARGET_FILE:teeshm>)
 set_tests_properties(test_worlds PROPERTIES TIMEOUT 300)
 
+# Modeled costs are deterministic: the same run twice gives the same counters and cycles.
+add_test(NAME mm_model_deterministic COMMAND ${CMAKE_SOURCE_DIR}/scripts/same-twice.sh
+  "^(mapped|unmapped) " -- $<TARGET_FILE:teeshm> mm --vms 3 --buffers 10 --tlbi lazy
+  --lazy-pages 64 --guest-ram-mib 16)
+
 # Bad input: a clear message naming the problem and exit code 2, never a crash.
 set(EXPECT ${CMAKE_SOURCE_DIR}/scripts/expect-exit.sh)
 add_test(NAME cli_bad_command COMMAND ${EXPECT} 2 "unknown command 'frobnicate'" -- $<TARGET_FILE:teeshm> frobnicate)
 add_test(NAME cli_bad_tlbi COMMAND ${EXPECT} 2 "--tlbi 'bogus' is not" -- $<TARGET_FILE:teeshm> mm --tlbi bogus)
 add_test(NAME cli_bad_number COMMAND ${EXPECT} 2 "--vms '4x' is not a decimal number" -- $<TARGET_FILE:teeshm> mm --vms 4x)
 add_test(NAME cli_out_of_range COMMAND ${EXPECT} 2 "--vms 0 is out of range" -- $<TARGET_FILE:teeshm> layout --vms 0)
+add_test(NAME cli_bad_profile COMMAND ${EXPECT} 2 "cannot open" -- $<TARGET_FILE:teeshm> mm --profile /nonexistent.ini)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)

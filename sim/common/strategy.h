@@ -4,7 +4,7 @@
  * strategy lives in strategies/<name>/ as nw.c (its normal-world half,
  * struct nw_strategy_ops in sim/normal/strategy_nw.h) and sw.c (its secure
  * half, struct sw_strategy_ops in sim/secure/strategy_sw.h).  See
- * docs/strategies.md.  Freestanding.
+ * docs/strategies.md.  Host code (the freestanding core does not need names).
  */
 #ifndef TEESHM_COMMON_STRATEGY_H
 #define TEESHM_COMMON_STRATEGY_H

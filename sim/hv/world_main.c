@@ -46,11 +46,14 @@ struct guest_slot {
 	pthread_t thread;
 	bool thread_started;
 	atomic_int stop;
+	atomic_int pid;            /* set once spawned; read by the serving thread */
+	uint64_t smcs_seen;        /* by the serving thread only */
+	uint64_t kill_at_smc;      /* fault injection: kill -9 the guest as this SMC arrives (0: never) */
 };
 
 struct hv_state {
 	struct world_args wa;
-	uint64_t vms, iterations, kill_guest, kill_after_ms;
+	uint64_t vms, iterations, kill_guest, kill_after_ms, kill_at_smc;
 	const char *scenario;
 	struct dram *dram;
 	struct channels ch;
@@ -64,11 +67,25 @@ struct hv_state {
 	int failures;
 };
 
+/*
+ * The guest's SMCs reach the mediator through here.  With --kill-at-smc the
+ * guest is killed while it waits for exactly that call: a death mid-call,
+ * whatever the machine's speed.
+ */
+static void guest_smc(void *ctx, struct smc_regs *regs)
+{
+	struct guest_slot *s = ctx;
+
+	if (++s->smcs_seen == s->kill_at_smc && atomic_load(&s->pid) > 0)
+		kill(atomic_load(&s->pid), SIGKILL);
+	hv_guest_smc(s->g, regs);
+}
+
 static void *guest_serve_thread(void *arg)
 {
 	struct guest_slot *s = arg;
 
-	smc_mailbox_serve(s->guest_mb, hv_guest_smc, s->g, &s->stop, 100, SMC_MAILBOX_DEFAULT_SPIN_NS);
+	smc_mailbox_serve(s->guest_mb, guest_smc, s, &s->stop, 100, SMC_MAILBOX_DEFAULT_SPIN_NS);
 	return NULL;
 }
 
@@ -190,6 +207,7 @@ static int spawn_guest(struct hv_state *st, struct guest_slot *s)
 		return TS_EIO;
 	}
 	s->spawned = true;
+	atomic_store(&s->pid, s->proc.pid);
 	return 0;
 }
 
@@ -228,6 +246,7 @@ static int setup(struct hv_state *st)
 		struct smc_mailbox *sw_mb;
 
 		s->vm = i;
+		s->kill_at_smc = i == st->kill_guest ? st->kill_at_smc : 0;
 		s->guest_mb = channels_mailbox(&st->ch, 2 * i);
 		sw_mb = channels_mailbox(&st->ch, 2 * i + 1);
 		if (!s->guest_mb || !sw_mb)
@@ -254,7 +273,7 @@ int hv_world_main(int argc, char **argv)
 {
 	static const char *const scenarios[] = { "basic", NULL };
 	struct hv_state st = { .ch = { .fd = -1 }, .kill_guest = UINT64_MAX, .iterations = 4 };
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 5];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 6];
 	unsigned scenario = 0;
 	uint64_t i;
 	int rc;
@@ -266,6 +285,7 @@ int hv_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 2] = OPT_SPEC_U64("--kill-guest", &st.kill_guest, 0, 4095, "guest to kill -9 (fault injection)");
 	specs[WORLD_ARGS_N_SPECS + 3] = OPT_SPEC_U64("--kill-after-ms", &st.kill_after_ms, 0, 3600000, "when to kill it");
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs");
+	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_U64("--kill-at-smc", &st.kill_at_smc, 1, UINT64_MAX, "kill it as its Nth SMC arrives, instead of by time");
 	rc = opts_parse("world-hv", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -311,7 +331,7 @@ int hv_world_main(int argc, char **argv)
 				st.slots[i].g = NULL;
 				st.n_exited++;
 			}
-		if (st.kill_guest != UINT64_MAX)
+		if (st.kill_guest != UINT64_MAX && !st.kill_at_smc)
 			uv_timer_start(&st.kill_timer, on_kill_timer, st.kill_after_ms, 0);
 		if (st.n_exited == st.vms) {
 			uv_close((uv_handle_t *)&st.kill_timer, NULL);

@@ -18,6 +18,7 @@
 #include "sim/common/dram.h"
 #include "sim/common/optee_pagelist.h"
 #include "sim/common/opts.h"
+#include "sim/common/profile.h"
 #include "sim/common/ts_err.h"
 #include "sim/launcher/cli.h"
 #include "sim/secure/mm/core_memprot.h"
@@ -30,6 +31,7 @@ struct mm_opts {
 	enum core_mm_tlbi_policy policy;
 	bool lazy;
 	const char *dump_dir;
+	const char *profile_path;
 };
 
 struct buffer {
@@ -59,6 +61,7 @@ static int parse_opts(int argc, char **argv, struct mm_opts *o)
 		OPT_SPEC_U64("--lazy-pages", &o->lazy_pages, 1, 1 << 30, "with --tlbi lazy: purge after this many pages (512)"),
 		OPT_SPEC_U64("--xlat-tables", &o->xlat_tables, 2, 1 << 20, "translation tables (default: the region's 256)"),
 		OPT_SPEC_STR("--dump-mmu", &o->dump_dir, "write regs.json, tables.bin, mappings.tsv here"),
+		OPT_SPEC_STR("--profile", &o->profile_path, "platform profile INI (default profiles/cortex-a53.ini)"),
 	};
 	static const enum core_mm_tlbi_policy to_policy[] = {
 		CORE_MM_TLBI_PER_PAGE, CORE_MM_TLBI_RANGE, CORE_MM_TLBI_ALL,
@@ -67,7 +70,7 @@ static int parse_opts(int argc, char **argv, struct mm_opts *o)
 	int rc;
 
 	*o = (struct mm_opts){ .vms = 4, .buffers = 16, .buffer_kib = 256, .guest_ram_mib = 64,
-			       .lazy_pages = 512 };
+			       .lazy_pages = 512, .profile_path = TEESHM_PROFILE_DIR "/cortex-a53.ini" };
 	rc = opts_parse("mm", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	o->policy = to_policy[policy];
 	o->lazy = policy == 3;
@@ -127,6 +130,7 @@ static uint8_t pattern(uint64_t guest, uint64_t buf, uint64_t byte)
 
 struct run_state {
 	struct mm_opts o;
+	struct profile prof;
 	struct dram *dram;
 	struct dram_view *secure;
 	struct core_mm mm;
@@ -258,15 +262,39 @@ static int dump(struct run_state *s, const char *tag)
 	return rc;
 }
 
+/* The secure core's counters as the cost model sees them (map-side work only; no SMCs here). */
+static uint64_t modeled_cycles(const struct run_state *s)
+{
+	const struct tlb_stats *t = &s->mm.tlb.stats;
+	const struct cost_counts c = {
+		.pte_writes = s->mm.pgt.pte_writes,
+		.walk_levels = s->mm.stats.walk_levels,
+		.tlbi_va = t->tlbi_va,
+		.tlbi_vaa = t->tlbi_vaa,
+		.tlbi_range = t->tlbi_range,
+		.tlbi_asid = t->tlbi_asid,
+		.tlbi_all = t->tlbi_all,
+		.dsb = t->dsb,
+		.isb = t->isb,
+		.maps = s->mm.stats.maps,
+		.unmaps = s->mm.stats.unmaps,
+	};
+
+	return profile_modeled_cycles(&s->prof, &c);
+}
+
 static void print_costs(const struct run_state *s, const char *phase)
 {
 	const struct tlb_stats *t = &s->mm.tlb.stats;
 	const struct core_mm_stats *m = &s->mm.stats;
+	uint64_t cycles = modeled_cycles(s);
 
 	printf("%-9s %7" PRIu64 " %7" PRIu64 " %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
-	       " %7" PRIu64 " %7" PRIu64 " %8" PRIu64 " %8" PRIu64 " %7" PRIu64 " %6u\n",
+	       " %7" PRIu64 " %7" PRIu64 " %8" PRIu64 " %8" PRIu64 " %7" PRIu64 " %6u %12" PRIu64
+	       " %10" PRIu64 "\n",
 	       phase, m->maps, m->unmaps, m->pages_mapped, t->tlbi_va, t->tlbi_range, t->tlbi_all, t->dsb,
-	       m->walks, t->hits, t->misses, m->stale_tlb_hits, s->mm.pool.peak_in_use);
+	       m->walks, t->hits, t->misses, m->stale_tlb_hits, s->mm.pool.peak_in_use, cycles,
+	       profile_cycles_to_ns(&s->prof, cycles) / 1000);
 }
 
 int cmd_mm(int argc, char **argv)
@@ -280,6 +308,10 @@ int cmd_mm(int argc, char **argv)
 	rc = parse_opts(argc, argv, &s.o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	if ((rc = profile_load_file(s.o.profile_path, &s.prof, err, sizeof(err)))) {
+		fprintf(stderr, "teeshm mm: --profile: %s\n", err);
+		return 2;
+	}
 	dram_config_default(&dc);
 	dc.n_guests = (uint32_t)s.o.vms;
 	dc.guest_ram_bytes = s.o.guest_ram_mib << 20;
@@ -325,11 +357,12 @@ int cmd_mm(int argc, char **argv)
 	       s.o.policy == CORE_MM_TLBI_PER_PAGE ? "per-page" :
 	       s.o.policy == CORE_MM_TLBI_RANGE ? "range" : "all",
 	       s.o.lazy ? " (lazy)" : "");
-	printf("%" PRIu64 " guests x %" PRIu64 " buffers x %" PRIu64 " KiB, passed by page list\n\n",
-	       s.o.vms, s.o.buffers, s.o.buffer_kib);
-	printf("%-9s %7s %7s %8s %7s %7s %7s %7s %7s %8s %8s %7s %6s\n", "phase", "maps", "unmaps",
-	       "pages", "tlbi_va", "tlbi_rg", "tlbi_al", "dsb", "walks", "tlb_hit", "tlb_miss", "stale",
-	       "tables");
+	printf("%" PRIu64 " guests x %" PRIu64 " buffers x %" PRIu64 " KiB, passed by page list; "
+	       "modeled on profile %s (%" PRIu64 " MHz)\n\n",
+	       s.o.vms, s.o.buffers, s.o.buffer_kib, s.prof.name, s.prof.cpu_mhz);
+	printf("%-9s %7s %7s %8s %7s %7s %7s %7s %7s %8s %8s %7s %6s %12s %10s\n", "phase", "maps",
+	       "unmaps", "pages", "tlbi_va", "tlbi_rg", "tlbi_al", "dsb", "walks", "tlb_hit", "tlb_miss",
+	       "stale", "tables", "model_cyc", "model_us");
 
 	/* Guests take turns, as concurrent clients would interleave. */
 	for (bi = 0; bi < s.o.buffers; bi++)

@@ -205,7 +205,7 @@ int cmd_run(int argc, char **argv)
 	static const char *const scenarios[] = { "basic", NULL };
 	struct world_args wa;
 	uint64_t vms = 2, iterations = 4, threads = 8, guest_ram = 64, kill_guest = UINT64_MAX,
-		 kill_after = 0;
+		 kill_after = 0, kill_at_smc = 0;
 	unsigned scenario = 0;
 	bool no_hv = false;
 	struct opt_spec specs[] = {
@@ -216,6 +216,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SPEC_U64("--guest-ram-mib", &guest_ram, 4, 65536, "RAM per guest (default 64)"),
 		OPT_SPEC_U64("--kill-guest", &kill_guest, 0, 1023, "kill -9 this guest mid-run (fault injection)"),
 		OPT_SPEC_U64("--kill-after-ms", &kill_after, 0, 3600000, "when --kill-guest strikes (default 0)"),
+		OPT_SPEC_U64("--kill-at-smc", &kill_at_smc, 0, UINT64_MAX, "or: as the guest's Nth SMC arrives (mid-call)"),
 		OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs"),
 	};
 	struct run r = { 0 };
@@ -293,12 +294,19 @@ int cmd_run(int argc, char **argv)
 			fargv[fargc++] = "--vms";
 			fargv[fargc++] = fstore[13];
 			if (kill_guest != UINT64_MAX) {
+				static char kstore[24];
+
 				snprintf(fstore[14], 24, "%" PRIu64, kill_guest);
 				snprintf(fstore[15], 24, "%" PRIu64, kill_after);
 				fargv[fargc++] = "--kill-guest";
 				fargv[fargc++] = fstore[14];
 				fargv[fargc++] = "--kill-after-ms";
 				fargv[fargc++] = fstore[15];
+				if (kill_at_smc) {
+					snprintf(kstore, sizeof(kstore), "%" PRIu64, kill_at_smc);
+					fargv[fargc++] = "--kill-at-smc";
+					fargv[fargc++] = kstore;
+				}
 			}
 		}
 		fargv[fargc] = NULL;

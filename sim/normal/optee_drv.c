@@ -1,6 +1,7 @@
 /*
  * Normal-world OP-TEE driver: probe, the CPU (conduit) pool, and the life of
- * one message: arg buffer, SMC, RPC loop, ETHREAD_LIMIT waits, results.
+ * one message: arg buffer (from the strategy), SMC, RPC loop, ETHREAD_LIMIT
+ * waits, results.
  * Follows Linux drivers/tee/optee/smc_abi.c in behaviour (see optee_drv.h).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -110,11 +111,22 @@ static int probe(struct optee_drv *drv)
 
 int optee_drv_create(const struct optee_drv_config *cfg, struct optee_drv **out)
 {
+	struct strategy_params params;
 	struct optee_drv *drv;
 	int rc;
 
 	if (!cfg || !cfg->mem || !cfg->conduits || cfg->n_conduits == 0)
 		return TS_EINVAL;
+	if (cfg->err && cfg->err_bytes)
+		cfg->err[0] = '\0';
+	if (cfg->strategy)
+		params = *cfg->strategy;
+	else
+		strategy_params_default(STRATEGY_DYNAMIC, &params);
+	/* Refuse a strategy we cannot run before talking to the secure world. */
+	rc = nw_strategy_available(params.id, cfg->err, cfg->err_bytes);
+	if (rc)
+		return rc;
 	drv = calloc(1, sizeof(*drv));
 	if (!drv)
 		return TS_ENOMEM;
@@ -144,6 +156,10 @@ int optee_drv_create(const struct optee_drv_config *cfg, struct optee_drv **out)
 	pthread_mutex_init(&drv->done_lock, NULL);
 	pthread_cond_init(&drv->done_cond, NULL);
 	rc = probe(drv);
+	if (!rc) {
+		drv->info.strategy = params.id;
+		rc = nw_strategy_init(&drv->strategy, drv, &params, cfg->err, cfg->err_bytes);
+	}
 	if (rc) {
 		optee_drv_destroy(drv);
 		return rc;
@@ -164,6 +180,11 @@ void optee_drv_destroy(struct optee_drv *drv)
 {
 	if (!drv)
 		return;
+	/*
+	 * The strategy first: what it keeps (caches, pools) is given back while
+	 * it can still send messages; then what clients left behind.
+	 */
+	nw_strategy_fini(&drv->strategy);
 	optee_shm_free_all(drv);
 	optee_supp_destroy(drv->supp);
 	optee_shm_table_fini(drv);
@@ -185,6 +206,11 @@ const struct optee_drv_info *optee_drv_get_info(const struct optee_drv *drv)
 struct guest_mem *optee_drv_mem(const struct optee_drv *drv)
 {
 	return drv->mem;
+}
+
+struct nw_strategy *optee_drv_strategy(struct optee_drv *drv)
+{
+	return &drv->strategy;
 }
 
 /* ---- ETHREAD_LIMIT waiting ---- */
@@ -241,16 +267,13 @@ static void wait_for_thread(struct optee_drv *drv, uint64_t seen)
 TEE_Result optee_drv_do_msg(struct optee_drv *drv, struct optee_drv_msg *msg,
 			    uint32_t *ret_origin)
 {
-	bool rpc_arg = drv->info.rpc_arg;
 	size_t call_bytes = OPTEE_MSG_GET_ARG_SIZE(msg->n_params);
-	size_t total =
-		call_bytes + (rpc_arg ? OPTEE_MSG_GET_ARG_SIZE(drv->info.rpc_param_count) : 0);
 	struct optee_rpc_ctx rc = { 0 };
 	struct optee_msg_arg hdr;
 	struct smc_regs call_regs, regs;
-	struct optee_shm *arg_shm;
+	struct nw_arg a;
 	TEE_Result res = TEE_SUCCESS;
-	uint64_t ipa, waited_since = 0;
+	uint64_t waited_since = 0;
 	uint8_t *arg;
 	size_t cpu;
 	bool have_cpu = false;
@@ -258,10 +281,10 @@ TEE_Result optee_drv_do_msg(struct optee_drv *drv, struct optee_drv_msg *msg,
 	*ret_origin = TEE_ORIGIN_COMMS;
 	if (msg->n_params > OPTEE_DRV_MAX_PARAMS + 2)
 		return TEE_ERROR_BAD_PARAMETERS;
-	if (optee_shm_alloc_kind(drv, total, true, OPTEE_SHM_KIND_ARG, &arg_shm))
+	/* The strategy picks the arg buffer and the call that carries it. */
+	if (nw_arg_get(&drv->strategy, call_bytes, &a))
 		return TEE_ERROR_OUT_OF_MEMORY;
-	arg = optee_shm_host(arg_shm);
-	ipa = pa_addr(arg_shm->pages[0]);
+	arg = a.host;
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.cmd = msg->cmd;
@@ -271,16 +294,15 @@ TEE_Result optee_drv_do_msg(struct optee_drv *drv, struct optee_drv_msg *msg,
 	hdr.num_params = msg->n_params;
 	memcpy(arg, &hdr, sizeof(hdr));
 	memcpy(arg + sizeof(hdr), msg->params, msg->n_params * sizeof(msg->params[0]));
-	if (rpc_arg) {
-		rc.rpc_arg = arg + call_bytes;
-		rc.rpc_arg_max_params = drv->info.rpc_param_count;
-	}
+	rc.rpc_arg = a.rpc_arg;
+	rc.rpc_arg_max_params = a.rpc_arg_max_params;
 
 	memset(&call_regs, 0, sizeof(call_regs));
-	call_regs.a[0] = rpc_arg ? OPTEE_SMC_CALL_WITH_RPC_ARG : OPTEE_SMC_CALL_WITH_ARG;
-	call_regs.a[1] = optee_smc_u64_high(ipa);
-	call_regs.a[2] = optee_smc_u64_low(ipa);
-	/* a3 cache settings 0 as Linux; a7 0: the hypervisor, if any, puts the client id. */
+	call_regs.a[0] = a.smc_func;
+	call_regs.a[1] = optee_smc_u64_high(a.smc_ref);
+	call_regs.a[2] = optee_smc_u64_low(a.smc_ref);
+	call_regs.a[3] = a.smc_offs;
+	/* a3 0 as Linux (but REGD_ARG's offset); a7 0: the hypervisor puts the client id. */
 	regs = call_regs;
 
 	DRV_COUNT(drv, calls);
@@ -342,7 +364,7 @@ TEE_Result optee_drv_do_msg(struct optee_drv *drv, struct optee_drv_msg *msg,
 		res = hdr.ret;
 		*ret_origin = hdr.ret_origin;
 	}
-	optee_shm_free_local(arg_shm);
+	nw_arg_put(&drv->strategy, &a);
 	return res;
 }
 
@@ -538,6 +560,12 @@ void optee_drv_get_stats(struct optee_drv *drv, struct optee_drv_stats *out)
 	out->name = atomic_load_explicit(&drv->cnt.name, memory_order_relaxed);
 	OPTEE_DRV_COUNTERS(OPTEE_DRV_COUNTER_COPY)
 #undef OPTEE_DRV_COUNTER_COPY
+#define OPTEE_DRV_STRATEGY_COUNTER_COPY(name) \
+	out->name = atomic_load_explicit(&drv->strategy.cnt.name, memory_order_relaxed);
+	OPTEE_DRV_STRATEGY_COUNTERS(OPTEE_DRV_STRATEGY_COUNTER_COPY)
+#undef OPTEE_DRV_STRATEGY_COUNTER_COPY
+	out->bytes_copied = out->temp_bytes_in + out->temp_bytes_out + out->shadow_bytes_in +
+			    out->shadow_bytes_out;
 	pthread_mutex_lock(&drv->lock);
 	out->shm_live = drv->n_shm;
 	out->shm_registered = drv->n_registered;

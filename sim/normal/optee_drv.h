@@ -36,6 +36,7 @@
 
 #include "sim/common/addr.h"
 #include "sim/common/smc.h"
+#include "sim/common/strategy.h"
 #include "sim/common/tee_result.h"
 #include "sim/normal/guest_mem.h"
 
@@ -57,6 +58,14 @@ struct optee_drv_config {
 	 * before 6.0 does: RPC args then come from RPC_ALLOC / RPC_FREE.
 	 */
 	bool no_rpc_arg;
+	/*
+	 * The shared-memory strategy (docs/strategies.md) and its parameters;
+	 * NULL: "dynamic" with strategy_params_default().  Copied.
+	 */
+	const struct strategy_params *strategy;
+	/* Optional: why optee_drv_create refused, NUL-terminated (NULL: not wanted). */
+	char *err;
+	size_t err_bytes;
 };
 
 /* What probing learned. */
@@ -69,12 +78,15 @@ struct optee_drv_info {
 	paddr_t carveout_base;      /* as the secure world reported it */
 	uint64_t carveout_bytes;
 	bool carveout_cached;
+	enum strategy_id strategy;  /* the shared-memory strategy the driver runs */
 };
 
 /*
- * Probe the secure world (fast calls) and set the driver up.  TS_EINVAL (bad config),
- * TS_EIO (transport failed), TS_ENOSYS (the secure world refused
+ * Probe the secure world (fast calls) and set the driver up.  TS_EINVAL (bad config,
+ * unknown strategy id), TS_EIO (transport failed), TS_ENOSYS (a strategy whose normal
+ * half is not implemented yet -- refused before any SMC --, the secure world refused
  * EXCHANGE_CAPABILITIES or offers neither dynamic nor reserved shm), TS_ENOMEM.
+ * cfg->err, if given, says why in words.
  */
 int optee_drv_create(const struct optee_drv_config *cfg, struct optee_drv **out);
 /*
@@ -203,7 +215,23 @@ struct optee_drv_stats {
 	uint64_t pages_held;          /* guest pages the driver holds (shm, lists, args) */
 	uint64_t calls_in_flight;
 	uint64_t supp_objects;        /* objects in the supplicant's store */
+	/* the strategy's traffic (OPTEE_DRV_STRATEGY_COUNTERS) */
+	uint64_t temp_bounces;        /* TEMP memrefs carried through a bounce buffer */
+	uint64_t temp_bytes_in;       /* client -> bounce bytes copied before a call */
+	uint64_t temp_bytes_out;      /* bounce -> client bytes copied after a call */
+	uint64_t shadow_bytes_in;     /* the same for registered memory outside guest RAM */
+	uint64_t shadow_bytes_out;
+	uint64_t client_registrations; /* TEEC blocks handed to the strategy (shm_register) */
+	uint64_t arg_buffers;         /* message arg buffers taken (arg_get), one per message */
+	uint64_t rpc_buffers;         /* buffers given to the secure world (rpc_alloc) */
+	uint64_t rpc_buffer_bytes;
+	uint64_t bytes_copied;        /* sum of the four *_bytes_in/out above */
 };
+/* The strategy counters above, for the strategy layer's atomic copy of them. */
+#define OPTEE_DRV_STRATEGY_COUNTERS(XX)                                               \
+	XX(temp_bounces) XX(temp_bytes_in) XX(temp_bytes_out) XX(shadow_bytes_in)     \
+	XX(shadow_bytes_out) XX(client_registrations) XX(arg_buffers) XX(rpc_buffers) \
+	XX(rpc_buffer_bytes)
 void optee_drv_get_stats(struct optee_drv *drv, struct optee_drv_stats *out);
 
 /*

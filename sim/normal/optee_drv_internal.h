@@ -1,7 +1,8 @@
 /*
  * Private parts of the normal-world OP-TEE driver, shared by its files:
  * optee_drv.c (probe, calls, SMC loop), optee_shm.c (shm objects, cookies,
- * page lists), optee_rpc.c (RPC service) and optee_supp.c (supplicant).
+ * page lists), optee_rpc.c (RPC service) and optee_supp.c (supplicant), and
+ * by the normal halves of the strategies (strategies/<name>/nw.c).
  */
 #ifndef TEESHM_NORMAL_OPTEE_DRV_INTERNAL_H
 #define TEESHM_NORMAL_OPTEE_DRV_INTERNAL_H
@@ -11,6 +12,7 @@
 
 #include "sim/common/optee_msg.h"
 #include "sim/normal/optee_drv.h"
+#include "sim/normal/strategy_nw.h"
 
 struct optee_supp;
 
@@ -86,6 +88,9 @@ struct optee_drv {
 	uint64_t calls_completed;
 
 	struct optee_supp *supp;
+
+	/* How shared memory crosses (docs/strategies.md); ops NULL until probed. */
+	struct nw_strategy strategy;
 
 	const struct optee_trace_ops *trace;
 	void *trace_ctx;

@@ -8,7 +8,8 @@
  * that RPC_ALLOC answers a1:a2 = IPA and a4:a5 = cookie.  An RPC_CMD's
  * optee_msg_arg is read once into a local copy, served from that copy and
  * written back whole, so a secure world changing it meanwhile cannot make us
- * act on two different values.
+ * act on two different values.  Which guest memory answers a buffer request
+ * is the strategy's choice (nw_rpc_alloc / nw_rpc_free).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
@@ -31,8 +32,8 @@ static void rpc_alloc(struct optee_drv *drv, struct smc_regs *regs)
 
 	DRV_COUNT(drv, rpc_alloc);
 	/* Contiguous: the secure world maps it as one PA range (an RPC arg). */
-	if (regs->a[1] && !optee_shm_alloc_kind(drv, (size_t)(uint32_t)regs->a[1], true,
-						OPTEE_SHM_KIND_RPC_ARG, &shm)) {
+	if (regs->a[1] &&
+	    !nw_rpc_alloc(&drv->strategy, (size_t)(uint32_t)regs->a[1], true, &shm)) {
 		ipa = pa_addr(shm->pages[0]);
 		cookie = shm->cookie;
 	} else {
@@ -51,7 +52,7 @@ static bool free_rpc_shm(struct optee_drv *drv, uint64_t cookie, enum optee_shm_
 	bool ok = shm && shm->kind == kind;
 
 	if (ok)
-		optee_shm_free_local(shm);
+		nw_rpc_free(&drv->strategy, shm);
 	if (shm)
 		optee_shm_put(shm);
 	return ok;
@@ -180,10 +181,10 @@ static TEE_Result cmd_shm_alloc(struct optee_drv *drv, struct optee_rpc_ctx *rc,
 	 * Scattered pages from offset 0 of a page satisfy any alignment up to
 	 * a page (value.c); OP-TEE asks for no more.
 	 */
-	if (optee_shm_alloc_kind(drv, (size_t)size, false, OPTEE_SHM_KIND_RPC_BUF, &shm))
+	if (nw_rpc_alloc(&drv->strategy, (size_t)size, false, &shm))
 		return TEE_ERROR_OUT_OF_MEMORY;
 	if (optee_shm_pagelist_build(shm, &rc->pending_list)) {
-		optee_shm_free_local(shm);
+		nw_rpc_free(&drv->strategy, shm);
 		return TEE_ERROR_OUT_OF_MEMORY;
 	}
 	memset(&p[0], 0, sizeof(p[0]));

@@ -2,11 +2,13 @@
  * GlobalPlatform TEE Client API over the normal-world OP-TEE driver: what
  * libteec and the Linux TEE subsystem's ioctls do together.
  *
- * Temporary memrefs become a bounce shm in guest RAM (copied in, registered,
- * passed as RMEM, unregistered after, copied out), as libteec does.  Client
- * memory registered with TEEC_RegisterSharedMemory is used in place when it
- * already lies in guest RAM, and otherwise through a registered shadow copied
- * at each invoke, as libteec does for memory the kernel cannot pin.
+ * How temporary memrefs and client blocks reach the secure world is the
+ * driver's strategy's choice (strategy_nw.h): under "dynamic" a TEMP memref
+ * becomes a bounce shm in guest RAM (copied in, registered, passed as RMEM,
+ * unregistered after, copied out), as libteec does.  Client memory
+ * registered with TEEC_RegisterSharedMemory is used in place when it already
+ * lies in guest RAM, and otherwise through a shadow copied at each invoke, as
+ * libteec does for memory the kernel cannot pin.
  * Argument errors found here return origin TEEC_ORIGIN_API; transport
  * failures TEEC_ORIGIN_COMMS; everything else carries the secure world's.
  */
@@ -20,6 +22,7 @@
 #include "sim/common/optee_smc.h"
 #include "sim/normal/include/tee_client_api.h"
 #include "sim/normal/optee_drv.h"
+#include "sim/normal/strategy_nw.h"
 #include "sim/normal/teec_sim.h"
 
 struct teec_session_impl {
@@ -203,7 +206,7 @@ static void shm_unlink(struct teec_context_impl *c, struct teec_shm_impl *s)
 
 static void release_shm_impl(struct teec_shm_impl *s)
 {
-	optee_shm_free(s->shm); /* unregisters first */
+	nw_shm_release(optee_drv_strategy(s->ctx->drv), s->shm); /* unregisters, frees */
 	free(s);
 }
 
@@ -221,7 +224,6 @@ static TEEC_Result shm_finish_setup(struct teec_context_impl *c, TEEC_SharedMemo
 				    struct optee_shm *shm, bool shadowed, bool allocated)
 {
 	struct teec_shm_impl *s;
-	uint32_t origin;
 	TEEC_Result res;
 
 	s = calloc(1, sizeof(*s));
@@ -229,7 +231,7 @@ static TEEC_Result shm_finish_setup(struct teec_context_impl *c, TEEC_SharedMemo
 		optee_shm_free(shm);
 		return TEEC_ERROR_OUT_OF_MEMORY;
 	}
-	res = optee_shm_register(shm, &origin);
+	res = nw_shm_register(optee_drv_strategy(c->drv), shm);
 	if (res != TEEC_SUCCESS) {
 		optee_shm_free(shm);
 		free(s);
@@ -346,8 +348,13 @@ void TEEC_ReleaseSharedMemory(TEEC_SharedMemory *sharedMemory)
 /* ---- Operations ---- */
 
 struct op_state {
+	struct nw_strategy *strategy;
 	struct optee_drv_param p[TEEC_CONFIG_PAYLOAD_REF_COUNT];
-	struct optee_shm *bounce[TEEC_CONFIG_PAYLOAD_REF_COUNT]; /* temp memref shm to release */
+	/* TEMP memrefs the strategy carries: live from temp_begin to temp_end. */
+	struct nw_temp temp[TEEC_CONFIG_PAYLOAD_REF_COUNT];
+	bool temp_live[TEEC_CONFIG_PAYLOAD_REF_COUNT];
+	bool temp_copy_out[TEEC_CONFIG_PAYLOAD_REF_COUNT];
+	size_t temp_out_bytes[TEEC_CONFIG_PAYLOAD_REF_COUNT];
 };
 
 static uint32_t dir_attr(uint32_t base, bool in, bool out)
@@ -356,12 +363,11 @@ static uint32_t dir_attr(uint32_t base, bool in, bool out)
 	return in && out ? base + 2 : out ? base + 1 : base;
 }
 
-static TEEC_Result prep_tmpref(struct teec_context_impl *c, uint32_t type,
-			       TEEC_TempMemoryReference *tmp, struct optee_drv_param *p,
-			       struct optee_shm **bounce, uint32_t *origin)
+static TEEC_Result prep_tmpref(struct teec_context_impl *c, struct op_state *st, unsigned i,
+			       uint32_t type, TEEC_TempMemoryReference *tmp, uint32_t *origin)
 {
 	bool in = type != TEEC_MEMREF_TEMP_OUTPUT, out = type != TEEC_MEMREF_TEMP_INPUT;
-	struct optee_shm *shm;
+	struct optee_drv_param *p = &st->p[i];
 	TEEC_Result res;
 
 	if (!tmp->buffer) {
@@ -373,25 +379,17 @@ static TEEC_Result prep_tmpref(struct teec_context_impl *c, uint32_t type,
 	}
 	if (tmp->size > TEEC_CONFIG_SHAREDMEM_MAX_SIZE)
 		return TEEC_ERROR_OUT_OF_MEMORY;
-	/* A bounce buffer: scattered pages are fine, we copy page by page. */
-	if (optee_shm_alloc(c->drv, tmp->size ? tmp->size : 1, false, &shm))
-		return TEEC_ERROR_OUT_OF_MEMORY;
-	if (in && tmp->size)
-		optee_shm_write(shm, 0, tmp->buffer, tmp->size);
-	res = optee_shm_register(shm, origin);
+	res = nw_temp_begin(st->strategy, tmp->buffer, tmp->size,
+			    (in ? NW_TEMP_IN : 0) | (out ? NW_TEMP_OUT : 0), p, &st->temp[i]);
 	if (res != TEEC_SUCCESS) {
-		optee_shm_free(shm);
+		*origin = st->temp[i].origin;
 		return res;
 	}
-	*bounce = shm;
-	p->attr = dir_attr(OPTEE_MSG_ATTR_TYPE_RMEM_INPUT, in, out);
-	p->u.memref.shm = shm;
-	p->u.memref.offs_bytes = 0;
-	p->u.memref.size_bytes = tmp->size;
+	st->temp_live[i] = true;
 	return TEEC_SUCCESS;
 }
 
-static TEEC_Result prep_memref(struct teec_context_impl *c, uint32_t type,
+static TEEC_Result prep_memref(struct teec_context_impl *c, struct op_state *st, uint32_t type,
 			       TEEC_RegisteredMemoryReference *mr, struct optee_drv_param *p)
 {
 	TEEC_SharedMemory *parent = mr->parent;
@@ -421,8 +419,9 @@ static TEEC_Result prep_memref(struct teec_context_impl *c, uint32_t type,
 		offs = mr->offset;
 		size = mr->size;
 	}
-	if (s->shadowed && in && size)
-		optee_shm_write(s->shm, offs, (const uint8_t *)parent->buffer + offs, size);
+	if (s->shadowed && in && size &&
+	    !optee_shm_write(s->shm, offs, (const uint8_t *)parent->buffer + offs, size))
+		NW_ADD(st->strategy, shadow_bytes_in, size);
 	p->attr = dir_attr(OPTEE_MSG_ATTR_TYPE_RMEM_INPUT, in, out);
 	p->u.memref.shm = s->shm;
 	p->u.memref.offs_bytes = offs;
@@ -430,13 +429,17 @@ static TEEC_Result prep_memref(struct teec_context_impl *c, uint32_t type,
 	return TEEC_SUCCESS;
 }
 
+/* End every TEMP memref still live, copying out those op_finish marked. */
 static void op_release(struct op_state *st)
 {
 	unsigned i;
 
 	for (i = 0; i < TEEC_CONFIG_PAYLOAD_REF_COUNT; i++) {
-		optee_shm_free(st->bounce[i]); /* unregisters */
-		st->bounce[i] = NULL;
+		if (!st->temp_live[i])
+			continue;
+		nw_temp_end(st->strategy, &st->temp[i], st->temp_copy_out[i],
+			    st->temp_out_bytes[i]);
+		st->temp_live[i] = false;
 	}
 }
 
@@ -448,6 +451,7 @@ static TEEC_Result op_prepare(struct teec_context_impl *c, TEEC_Operation *op,
 	unsigned i;
 
 	memset(st, 0, sizeof(*st));
+	st->strategy = optee_drv_strategy(c->drv);
 	*origin = TEEC_ORIGIN_API;
 	if (!op)
 		return TEEC_SUCCESS;
@@ -472,13 +476,13 @@ static TEEC_Result op_prepare(struct teec_context_impl *c, TEEC_Operation *op,
 		case TEEC_MEMREF_TEMP_INPUT:
 		case TEEC_MEMREF_TEMP_OUTPUT:
 		case TEEC_MEMREF_TEMP_INOUT:
-			res = prep_tmpref(c, type, &gp->tmpref, p, &st->bounce[i], &param_origin);
+			res = prep_tmpref(c, st, i, type, &gp->tmpref, &param_origin);
 			break;
 		case TEEC_MEMREF_WHOLE:
 		case TEEC_MEMREF_PARTIAL_INPUT:
 		case TEEC_MEMREF_PARTIAL_OUTPUT:
 		case TEEC_MEMREF_PARTIAL_INOUT:
-			res = prep_memref(c, type, &gp->memref, p);
+			res = prep_memref(c, st, type, &gp->memref, p);
 			break;
 		default:
 			res = TEEC_ERROR_BAD_PARAMETERS;
@@ -520,8 +524,10 @@ static void op_finish(TEEC_Operation *op, struct op_state *st, TEEC_Result res, 
 			break;
 		case TEEC_MEMREF_TEMP_OUTPUT:
 		case TEEC_MEMREF_TEMP_INOUT:
-			if (res == TEEC_SUCCESS && st->bounce[i] && got <= gp->tmpref.size && got)
-				optee_shm_read(st->bounce[i], 0, gp->tmpref.buffer, got);
+			/* The copy itself happens at temp_end, in op_release. */
+			st->temp_copy_out[i] = res == TEEC_SUCCESS && st->temp_live[i] &&
+					       got <= gp->tmpref.size && got;
+			st->temp_out_bytes[i] = got;
 			gp->tmpref.size = got;
 			break;
 		case TEEC_MEMREF_WHOLE:
@@ -533,9 +539,10 @@ static void op_finish(TEEC_Operation *op, struct op_state *st, TEEC_Result res, 
 
 			if (type == TEEC_MEMREF_WHOLE && !(parent->flags & TEEC_MEM_OUTPUT))
 				break;
-			if (res == TEEC_SUCCESS && parent->imp->shadowed && got && got <= room)
-				optee_shm_read(parent->imp->shm, offs,
-					       (uint8_t *)parent->buffer + offs, got);
+			if (res == TEEC_SUCCESS && parent->imp->shadowed && got && got <= room &&
+			    !optee_shm_read(parent->imp->shm, offs,
+					    (uint8_t *)parent->buffer + offs, got))
+				NW_ADD(st->strategy, shadow_bytes_out, got);
 			gp->memref.size = got;
 			break;
 		}

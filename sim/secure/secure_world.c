@@ -2,7 +2,8 @@
  * The secure world: boot, the SMC dispatcher, VM lifecycle, invariants.
  *
  * Boot maps what OP-TEE maps statically (core and TA RAM secure, the 1 MiB
- * carveout non-secure, all at VA == PA) and starts the secure threads.
+ * carveout non-secure, all at VA == PA), sets up the shared-memory strategy
+ * (strategy_sw.h) and starts the secure threads.
  *
  * Dispatch (sw_smc), under the big lock:
  *  - fast calls answer at once (OP-TEE's tee_entry_fast);
@@ -50,6 +51,7 @@ void sw_config_default(struct sw_config *cfg)
 		.max_sessions = 256,
 		.max_shm = 4096,
 		.max_pages_per_buffer = 16384, /* 64 MiB */
+		.strategy = "dynamic",
 	};
 	core_mm_config_default(&cfg->mm);
 }
@@ -99,7 +101,10 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 	      char *err, size_t err_len)
 {
 	struct core_mm_platform plat;
+	const struct sw_strategy_ops *ops;
+	struct strategy_params params;
 	struct secure_world *sw;
+	int id = STRATEGY_DYNAMIC;
 	size_t meta_bytes;
 	int rc;
 
@@ -117,10 +122,30 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 		return fail(err, err_len, TS_EINVAL,
 			    "secure world: max_pages_per_buffer %u not in 1..%u",
 			    cfg_in->max_pages_per_buffer, (unsigned)OPTEE_PAGELIST_MAX_ENTRIES);
+	if (cfg_in->strategy) {
+		id = strategy_find(cfg_in->strategy);
+		if (id < 0)
+			return fail(err, err_len, TS_EINVAL,
+				    "secure world: unknown strategy \"%s\" (carveout, dynamic, "
+				    "cached or rpc)", cfg_in->strategy);
+	}
+	if (!sw_strategy_ops_find((enum strategy_id)id))
+		return fail(err, err_len, TS_ENOSYS,
+			    "secure world: strategy \"%s\" not implemented yet",
+			    strategy_name((enum strategy_id)id));
 	sw = calloc(1, sizeof(*sw));
 	if (!sw)
 		return fail(err, err_len, TS_ENOMEM, "secure world: out of memory");
 	sw->cfg = *cfg_in;
+	/* Our own copies: the caller's name and params need not outlive this call. */
+	sw->strategy_id = (enum strategy_id)id;
+	sw->cfg.strategy = strategy_name(sw->strategy_id);
+	sw->cfg.strategy_params = NULL;
+	if (cfg_in->strategy_params)
+		params = *cfg_in->strategy_params;
+	else
+		strategy_params_default(sw->strategy_id, &params);
+	params.id = sw->strategy_id;
 	if (!sw->cfg.virtualization)
 		sw->cfg.max_guests = 0;
 	/* The memory manager's VM id is the client id: ids 0..max_guests. */
@@ -181,6 +206,13 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 		core_memprot_set_mm(&sw->mm);
 		sw->memprot_registered = true;
 	}
+	ops = sw_strategy_ops_find(sw->strategy_id);
+	if ((rc = ops->init(&sw->strategy, sw, &params))) {
+		rc = fail(err, err_len, rc, "secure world: strategy %s: %s", ops->name,
+			  ts_strerror(rc));
+		goto out;
+	}
+	sw->strategy.ops = ops; /* from now on sw_destroy finishes it */
 	if ((rc = sw_threads_start(sw))) {
 		rc = fail(err, err_len, rc, "secure world: %u threads: %s", sw->cfg.num_threads,
 			  ts_strerror(rc));
@@ -197,8 +229,9 @@ out:
 
 /*
  * Unwind and free everything a client holds (big lock held): its calls
- * first (they release their own mappings), then sessions, registered shm,
- * and whatever the memory manager still books against the VM.
+ * first (they release their own mappings), then sessions, the strategy's
+ * per-VM state, registered shm, and whatever the memory manager still books
+ * against the VM.
  */
 static void reclaim_client(struct secure_world *sw, uint16_t client)
 {
@@ -230,6 +263,7 @@ static void reclaim_client(struct secure_world *sw, uint16_t client)
 		sw_session_free(&sw->sessions, s);
 		c->n_sessions--;
 	}
+	sw->strategy.ops->vm_destroyed(&sw->strategy, client);
 	sw_shm_release_client(sw, client);
 	rc = core_mm_vm_destroyed(&sw->mm, client);
 	if (rc > 0)
@@ -253,6 +287,8 @@ void sw_destroy(struct secure_world *sw)
 		pthread_mutex_unlock(&sw->lock);
 		sw_threads_stop(sw);
 	}
+	if (sw->strategy.ops && sw->strategy.ops->fini)
+		sw->strategy.ops->fini(&sw->strategy);
 	if (sw->memprot_registered)
 		core_memprot_set_mm(NULL);
 	if (sw->view)
@@ -704,6 +740,8 @@ int sw_check(struct secure_world *sw)
 	if (shm_total != sw->shm.n_registered || deferred_total != sw->shm.n_deferred ||
 	    sw->sessions.n_used > sw->sessions.n_slots)
 		rc = TS_EINVAL;
+	else if (sw->strategy.ops->check)
+		rc = sw->strategy.ops->check(&sw->strategy);
 out:
 	pthread_mutex_unlock(&sw->lock);
 out_free:

@@ -39,6 +39,7 @@
 
 #include "sim/common/dram.h"
 #include "sim/common/smc.h"
+#include "sim/common/strategy.h"
 #include "sim/secure/mm/core_mm.h"
 
 /* Params of an RPC arg (announced in a3[7:0] of EXCHANGE_CAPABILITIES). */
@@ -66,6 +67,14 @@ struct sw_config {
 	 * RPC_ALLOC like CALL_WITH_ARG.
 	 */
 	bool regd_arg_rpc_inline;
+	/*
+	 * The shared-memory strategy by name (docs/strategies.md): NULL or
+	 * "dynamic" (default), "carveout", "cached", "rpc".  sw_create refuses
+	 * an unknown name (TS_EINVAL) and one without a secure half yet
+	 * (TS_ENOSYS).  Its parameters: NULL for strategy_params_default.
+	 */
+	const char *strategy;
+	const struct strategy_params *strategy_params;
 };
 
 void sw_config_default(struct sw_config *cfg);
@@ -92,7 +101,7 @@ struct core_mm *sw_mm(struct secure_world *sw);
  * the launcher.  smc_* count SMC-level failures by return code, tee_* count
  * calls whose optee_msg_arg.ret was that error.
  */
-#define SW_STATS_VERSION 1
+#define SW_STATS_VERSION 2
 #define SW_STATS_FIELDS(X)                                                          \
 	X(fast_calls)                                                               \
 	X(yielding_calls)      /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG started */   \
@@ -130,7 +139,11 @@ struct core_mm *sw_mm(struct secure_world *sw);
 	X(tee_other)                                                                \
 	X(threads_abandoned)   /* suspended calls dropped by VM_DESTROYED/teardown */ \
 	X(rpc_timeouts)        /* suspended calls reclaimed after rpc_timeout_ms */ \
-	X(vm_reclaimed_mappings) /* mappings core_mm_vm_destroyed still found */
+	X(vm_reclaimed_mappings) /* mappings core_mm_vm_destroyed still found */ \
+	/* The strategy's (use_begin / use_end of described buffers): */           \
+	X(maps_on_use)         /* a use found nothing mapped and mapped it */       \
+	X(map_reuses)          /* a use found the mapping there (overlapping use) */ \
+	X(unmaps_on_last_user) /* the last use ended and unmapped */
 
 struct sw_stats {
 #define SW_STATS_DECLARE(name) uint64_t name;

@@ -1,7 +1,8 @@
 /*
  * The secure world's private state, shared by its files (libuv's internal.h
  * idea): secure_world.c (boot, SMC dispatch, VM lifecycle, checks),
- * sw_thread.c, sw_msg.c, sw_rpc.c, sw_shm.c, sw_session.c.
+ * sw_thread.c, sw_msg.c, sw_rpc.c, sw_shm.c, sw_session.c, and the secure
+ * halves of the strategies (strategies/<name>/sw.c).
  *
  * Locking: one mutex, the big secure-world lock.  It is held by whoever runs
  * secure-world code: sw_smc while it dispatches, a secure thread while it
@@ -24,6 +25,7 @@
 #include "sim/secure/sw_session.h"
 #include "sim/secure/sw_shm.h"
 #include "sim/secure/sw_thread.h"
+#include "sim/secure/strategy_sw.h"
 
 struct sw_client {
 	bool alive;              /* VM_CREATED (or client 0 without virtualization) */
@@ -55,11 +57,35 @@ struct secure_world {
 	struct sw_thread *threads;
 	struct sw_shm_table shm;
 	struct sw_session_table sessions;
+	enum strategy_id strategy_id;
+	struct sw_strategy strategy; /* when shared memory is mapped (strategy_sw.h) */
 };
 
 static inline struct sw_client *sw_client_of(struct secure_world *sw, uint16_t client)
 {
 	return &sw->clients[client];
+}
+
+/* The strategy's decisions, as OP-TEE's mobj_* wrappers over mobj_ops. */
+static inline int sw_use_begin(struct secure_world *sw, uint16_t client, struct sw_mobj *m)
+{
+	return sw->strategy.ops->use_begin(&sw->strategy, client, m);
+}
+
+static inline void sw_use_end(struct secure_world *sw, uint16_t client, struct sw_mobj *m)
+{
+	sw->strategy.ops->use_end(&sw->strategy, client, m);
+}
+
+static inline int sw_shm_registered(struct secure_world *sw, uint16_t client, struct sw_shm *shm)
+{
+	return sw->strategy.ops->shm_registered(&sw->strategy, client, shm);
+}
+
+static inline void sw_shm_unregistered(struct secure_world *sw, uint16_t client,
+				       struct sw_shm *shm)
+{
+	sw->strategy.ops->shm_unregistered(&sw->strategy, client, shm);
 }
 
 #endif

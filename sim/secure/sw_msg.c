@@ -5,7 +5,9 @@
  * std_entry_with_regd_arg) and tee/entry_std.c (open, invoke, close,
  * cancel, register, unregister), written for the simulator: the arg is
  * copied into secure memory once and validated there, and every access to
- * normal-world memory goes through the secure MMU model.
+ * normal-world memory goes through the secure MMU model.  Buffers are
+ * described here (checked, page lists copied); when they are mapped is the
+ * strategy's decision (use_begin/use_end, strategy_sw.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sim/secure/sw_msg.h"
@@ -105,8 +107,10 @@ static uint32_t reach_arg_by_pa(struct sw_call *c, uint64_t *room)
 
 	if (pa & (_Alignof(struct optee_msg_arg) - 1))
 		return OPTEE_SMC_RETURN_EBADADDR;
-	rc = sw_mobj_map_contig(c->sw, c->client, pa_init(pa), SMALL_PAGE_SIZE - off, false,
-				&c->arg_mobj);
+	rc = sw_mobj_describe_contig(c->sw, c->client, pa_init(pa), SMALL_PAGE_SIZE - off, false,
+				     &c->arg_mobj);
+	if (rc == 0 && (rc = sw_use_begin(c->sw, c->client, &c->arg_mobj)))
+		sw_mobj_release(c->sw, &c->arg_mobj);
 	if (rc == TS_ENOMEM || rc == TS_ENOSPC)
 		return OPTEE_SMC_RETURN_ENOMEM;
 	if (rc)
@@ -121,15 +125,25 @@ static uint32_t reach_arg_by_cookie(struct sw_call *c, uint64_t *room)
 {
 	uint64_t cookie = optee_smc_reg_pair_to_u64(c->smc_a1, c->smc_a2);
 	uint64_t offs = c->smc_a3, size;
+	struct sw_shm *shm = sw_shm_get(c->sw, c->client, cookie);
+	int rc;
 
-	c->arg_shm = sw_shm_get(c->sw, c->client, cookie);
-	if (!c->arg_shm)
+	if (!shm)
 		return OPTEE_SMC_RETURN_EBADADDR;
-	size = c->arg_shm->mobj.size_bytes;
+	size = shm->mobj.size_bytes;
 	if ((offs & (_Alignof(struct optee_msg_arg) - 1)) || offs > size ||
-	    size - offs < ARG_HDR_BYTES)
+	    size - offs < ARG_HDR_BYTES) {
+		sw_shm_put(c->sw, shm);
 		return OPTEE_SMC_RETURN_EBADADDR;
-	c->arg_va = va_add(c->arg_shm->mobj.va, offs);
+	}
+	rc = sw_use_begin(c->sw, c->client, &shm->mobj);
+	if (rc) {
+		sw_shm_put(c->sw, shm);
+		return rc == TS_ENOMEM || rc == TS_ENOSPC ? OPTEE_SMC_RETURN_ENOMEM :
+							    OPTEE_SMC_RETURN_EBADADDR;
+	}
+	c->arg_shm = shm; /* a reference and a use, both dropped by release_arg */
+	c->arg_va = va_add(shm->mobj.va, offs);
 	*room = size - offs;
 	return OPTEE_SMC_RETURN_OK;
 }
@@ -180,9 +194,12 @@ static uint32_t fetch_arg(struct sw_call *c)
 
 static void release_arg(struct sw_call *c)
 {
-	sw_mobj_unmap(c->sw, &c->arg_mobj);
-	if (c->arg_shm)
+	sw_use_end(c->sw, c->client, &c->arg_mobj);
+	sw_mobj_release(c->sw, &c->arg_mobj);
+	if (c->arg_shm) {
+		sw_use_end(c->sw, c->client, &c->arg_shm->mobj);
 		sw_shm_put(c->sw, c->arg_shm);
+	}
 	c->arg_shm = NULL;
 }
 
@@ -207,11 +224,13 @@ static TEE_Result map_tmem(struct sw_call *c, uint32_t m, uint64_t attr, union t
 	if (tm->size == 0)
 		return TEE_SUCCESS;
 	if (attr & OPTEE_MSG_ATTR_NONCONTIG)
-		rc = sw_mobj_map_noncontig(c->sw, c->client, tm->buf_ptr, tm->size, read_only,
-					   c->pages, c->bounce, &c->tmem[m]);
+		rc = sw_mobj_describe_noncontig(c->sw, c->client, tm->buf_ptr, tm->size, read_only,
+						c->pages, c->bounce, &c->tmem[m]);
 	else
-		rc = sw_mobj_map_contig(c->sw, c->client, pa_init(tm->buf_ptr), tm->size, read_only,
-					&c->tmem[m]);
+		rc = sw_mobj_describe_contig(c->sw, c->client, pa_init(tm->buf_ptr), tm->size,
+					     read_only, &c->tmem[m]);
+	if (rc == 0 && (rc = sw_use_begin(c->sw, c->client, &c->tmem[m])))
+		sw_mobj_release(c->sw, &c->tmem[m]);
 	if (rc)
 		return tee_from_map_err(rc);
 	tp->memref.va = c->tmem[m].va;
@@ -223,13 +242,21 @@ static TEE_Result get_rmem(struct sw_call *c, uint32_t m, union ta_param *tp)
 	const struct optee_msg_param_rmem *rm = &c->params[m].u.rmem;
 	struct sw_shm *shm = sw_shm_get(c->sw, c->client, rm->shm_ref);
 	uint64_t size;
+	int rc;
 
 	if (!shm)
 		return TEE_ERROR_BAD_PARAMETERS;
-	c->rmem[m] = shm;
 	size = shm->mobj.size_bytes;
-	if (rm->offs > size || rm->size > size - rm->offs)
+	if (rm->offs > size || rm->size > size - rm->offs) {
+		sw_shm_put(c->sw, shm);
 		return TEE_ERROR_BAD_PARAMETERS;
+	}
+	rc = sw_use_begin(c->sw, c->client, &shm->mobj);
+	if (rc) {
+		sw_shm_put(c->sw, shm);
+		return tee_from_map_err(rc);
+	}
+	c->rmem[m] = shm; /* a reference and a use, both dropped by release_params */
 	tp->memref.va = va_add(shm->mobj.va, rm->offs);
 	tp->memref.size = rm->size;
 	return TEE_SUCCESS;
@@ -237,7 +264,7 @@ static TEE_Result get_rmem(struct sw_call *c, uint32_t m, union ta_param *tp)
 
 /*
  * Turn params [first, num_params) into TA params (OP-TEE's copy_in_params):
- * at most four, no META, NONCONTIG only on TMEM, memrefs mapped now.
+ * at most four, no META, NONCONTIG only on TMEM, memrefs in use (reachable) now.
  */
 static TEE_Result copy_in_params(struct sw_call *c, uint32_t first,
 				 union ta_param tp[TEE_NUM_PARAMS],
@@ -325,9 +352,12 @@ static void release_params(struct sw_call *c)
 	uint32_t m;
 
 	for (m = 0; m < SW_MSG_MAX_PARAMS; m++) {
-		sw_mobj_unmap(c->sw, &c->tmem[m]);
-		if (c->rmem[m])
+		sw_use_end(c->sw, c->client, &c->tmem[m]);
+		sw_mobj_release(c->sw, &c->tmem[m]);
+		if (c->rmem[m]) {
+			sw_use_end(c->sw, c->client, &c->rmem[m]->mobj);
 			sw_shm_put(c->sw, c->rmem[m]);
+		}
 		c->rmem[m] = NULL;
 	}
 }
@@ -519,11 +549,17 @@ static void entry_cancel(struct sw_call *c)
 	set_result(c, TEE_SUCCESS, TEE_ORIGIN_TEE);
 }
 
-/* One TMEM_OUTPUT|NONCONTIG param: page list, size, shm_ref = cookie.  Mapped now. */
+/*
+ * One TMEM_OUTPUT|NONCONTIG param: page list, size, shm_ref = cookie.  The
+ * list is read and checked now and kept in secure memory; whether the pages
+ * are mapped now or on use is the strategy's (shm_registered).
+ */
 static void entry_register_shm(struct sw_call *c)
 {
 	const struct optee_msg_param_tmem *tm = &c->params[0].u.tmem;
 	struct sw_mobj mobj;
+	struct sw_shm *shm;
+	bool deferred;
 	int rc;
 
 	if (c->num_params != 1 ||
@@ -532,15 +568,22 @@ static void entry_register_shm(struct sw_call *c)
 		set_result(c, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
 		return;
 	}
-	rc = sw_mobj_map_noncontig(c->sw, c->client, tm->buf_ptr, tm->size, false, c->pages,
-				   c->bounce, &mobj);
+	rc = sw_mobj_describe_noncontig(c->sw, c->client, tm->buf_ptr, tm->size, false, c->pages,
+					c->bounce, &mobj);
 	if (rc) {
 		set_result(c, tee_from_map_err(rc), TEE_ORIGIN_TEE);
 		return;
 	}
-	rc = sw_shm_register(c->sw, c->client, tm->shm_ref, &mobj);
+	rc = sw_shm_register(c->sw, c->client, tm->shm_ref, &mobj, &shm);
 	if (rc) {
-		sw_mobj_unmap(c->sw, &mobj);
+		sw_mobj_release(c->sw, &mobj);
+		set_result(c, tee_from_map_err(rc), TEE_ORIGIN_TEE);
+		return;
+	}
+	rc = sw_shm_registered(c->sw, c->client, shm);
+	if (rc) {
+		/* Nobody uses it yet: this frees it at once. */
+		(void)sw_shm_unregister(c->sw, c->client, tm->shm_ref, &deferred);
 		set_result(c, tee_from_map_err(rc), TEE_ORIGIN_TEE);
 		return;
 	}
@@ -548,20 +591,25 @@ static void entry_register_shm(struct sw_call *c)
 	set_result(c, TEE_SUCCESS, TEE_ORIGIN_TEE);
 }
 
-/* One RMEM_INPUT param, shm_ref = cookie.  A call still using the shm delays the unmap. */
+/* One RMEM_INPUT param, shm_ref = cookie.  A call still using the shm delays the free. */
 static void entry_unregister_shm(struct sw_call *c)
 {
 	struct sw_client *cl = sw_client_of(c->sw, c->client);
+	uint64_t cookie = c->params[0].u.rmem.shm_ref;
+	struct sw_shm *shm;
 	bool deferred;
 
 	if (c->num_params != 1 || c->params[0].attr != OPTEE_MSG_ATTR_TYPE_RMEM_INPUT) {
 		set_result(c, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
 		return;
 	}
-	if (sw_shm_unregister(c->sw, c->client, c->params[0].u.rmem.shm_ref, &deferred)) {
+	shm = sw_shm_find(c->sw, c->client, cookie);
+	if (!shm) {
 		set_result(c, TEE_ERROR_ITEM_NOT_FOUND, TEE_ORIGIN_TEE);
 		return;
 	}
+	sw_shm_unregistered(c->sw, c->client, shm);
+	(void)sw_shm_unregister(c->sw, c->client, cookie, &deferred); /* found: cannot fail */
 	cl->stats.unregisters++;
 	cl->stats.deferred_unregisters += deferred;
 	set_result(c, TEE_SUCCESS, TEE_ORIGIN_TEE);

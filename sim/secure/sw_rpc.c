@@ -2,7 +2,9 @@
  * RPC to the normal world: the RPC arg, OPTEE_RPC_CMD_* round trips, and the
  * buffers the secure world borrows by SHM_ALLOC (see sw_rpc.h).  Shape of
  * OP-TEE's thread_optee_smc.c (get_rpc_arg, thread_rpc_cmd, thread_rpc_alloc,
- * get_rpc_alloc_res), written for the simulator.
+ * get_rpc_alloc_res), written for the simulator.  Where the secure world's
+ * own buffers come from, and when they are mapped, is the strategy's
+ * (buffer_get/buffer_put); the SHM_ALLOC round trip itself is here.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sim/secure/sw_rpc.h"
@@ -60,8 +62,10 @@ static TEE_Result rpc_arg_get(struct sw_call *c)
 	pa = optee_smc_reg_pair_to_u64((uint32_t)ans.a[1], (uint32_t)ans.a[2]);
 	cookie = optee_smc_reg_pair_to_u64((uint32_t)ans.a[4], (uint32_t)ans.a[5]);
 	if (pa == 0 || (pa & (_Alignof(struct optee_msg_arg) - 1)) ||
-	    sw_mobj_map_contig(c->sw, c->client, pa_init(pa), RPC_ARG_BYTES, false,
-			       &c->rpc_arg_mobj)) {
+	    sw_mobj_describe_contig(c->sw, c->client, pa_init(pa), RPC_ARG_BYTES, false,
+				    &c->rpc_arg_mobj) ||
+	    sw_use_begin(c->sw, c->client, &c->rpc_arg_mobj)) {
+		sw_mobj_release(c->sw, &c->rpc_arg_mobj);
 		rpc_free_arg_buffer(c, cookie);
 		return c->dead ? TEE_ERROR_TARGET_DEAD : TEE_ERROR_OUT_OF_MEMORY;
 	}
@@ -199,8 +203,8 @@ static void rpc_shm_free_cookie(struct sw_call *c, uint32_t shm_type, uint64_t c
 	(void)rpc_cmd_raw(c, OPTEE_RPC_CMD_SHM_FREE, 1, &p, &hdr);
 }
 
-TEE_Result sw_rpc_shm_alloc(struct sw_call *c, uint32_t shm_type, uint64_t size_bytes,
-			    struct sw_rpc_shm **out)
+int sw_rpc_nw_buffer_alloc(struct sw_call *c, uint32_t shm_type, uint64_t size_bytes,
+			   struct sw_rpc_shm **out)
 {
 	const uint64_t tmem_out = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
 	struct optee_msg_param p = { .attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT };
@@ -208,47 +212,67 @@ TEE_Result sw_rpc_shm_alloc(struct sw_call *c, uint32_t shm_type, uint64_t size_
 	struct sw_rpc_shm *s = NULL;
 	struct sw_mobj mobj;
 	uint64_t cookie;
-	TEE_Result res;
 	int rc;
 
 	*out = NULL;
 	if (size_bytes == 0)
-		return TEE_ERROR_BAD_PARAMETERS;
+		return TS_EINVAL;
 	p.u.value.a = shm_type;
 	p.u.value.b = size_bytes;
 	p.u.value.c = 8; /* alignment, as OP-TEE asks */
-	res = rpc_cmd_raw(c, OPTEE_RPC_CMD_SHM_ALLOC, 1, &p, &hdr);
-	if (res)
-		return c->dead ? TEE_ERROR_TARGET_DEAD : TEE_ERROR_OUT_OF_MEMORY;
+	if (rpc_cmd_raw(c, OPTEE_RPC_CMD_SHM_ALLOC, 1, &p, &hdr))
+		return TS_EIO;
 	/* The answer, from the one copy read back: one TMEM_OUTPUT, maybe NONCONTIG. */
 	if (hdr.num_params != 1 ||
 	    (p.attr != tmem_out && p.attr != (tmem_out | OPTEE_MSG_ATTR_NONCONTIG)))
-		return TEE_ERROR_OUT_OF_MEMORY;
+		return TS_EINVAL;
 	cookie = p.u.tmem.shm_ref;
 	if (cookie == 0)
-		return TEE_ERROR_OUT_OF_MEMORY;
-	/* Map what we asked for; a larger buffer is fine, a smaller one is refused. */
+		return TS_EINVAL;
+	/* Describe what we asked for; a larger buffer is fine, a smaller one is refused. */
 	if (p.u.tmem.size < size_bytes)
 		rc = TS_EINVAL;
 	else if (p.attr & OPTEE_MSG_ATTR_NONCONTIG)
-		rc = sw_mobj_map_noncontig(c->sw, c->client, p.u.tmem.buf_ptr, size_bytes, false,
-					   c->pages, c->bounce, &mobj);
+		rc = sw_mobj_describe_noncontig(c->sw, c->client, p.u.tmem.buf_ptr, size_bytes,
+						false, c->pages, c->bounce, &mobj);
 	else
-		rc = sw_mobj_map_contig(c->sw, c->client, pa_init(p.u.tmem.buf_ptr), size_bytes,
-					false, &mobj);
+		rc = sw_mobj_describe_contig(c->sw, c->client, pa_init(p.u.tmem.buf_ptr),
+					     size_bytes, false, &mobj);
 	if (rc == 0 && !(s = calloc(1, sizeof(*s)))) {
-		sw_mobj_unmap(c->sw, &mobj);
+		sw_mobj_release(c->sw, &mobj);
 		rc = TS_ENOMEM;
 	}
 	if (rc) {
 		rpc_shm_free_cookie(c, shm_type, cookie);
-		return c->dead ? TEE_ERROR_TARGET_DEAD : TEE_ERROR_OUT_OF_MEMORY;
+		return rc;
 	}
 	s->cookie = cookie;
-	s->va = mobj.va;
 	s->size_bytes = size_bytes;
 	s->shm_type = shm_type;
 	s->mobj = mobj;
+	*out = s;
+	return 0;
+}
+
+void sw_rpc_nw_buffer_free(struct sw_call *c, struct sw_rpc_shm *shm)
+{
+	/* Unmap (if still mapped) before the normal world may reuse the pages. */
+	sw_mobj_release(c->sw, &shm->mobj);
+	rpc_shm_free_cookie(c, shm->shm_type, shm->cookie);
+	free(shm);
+}
+
+TEE_Result sw_rpc_shm_alloc(struct sw_call *c, uint32_t shm_type, uint64_t size_bytes,
+			    struct sw_rpc_shm **out)
+{
+	struct sw_strategy *st = &c->sw->strategy;
+	struct sw_rpc_shm *s;
+
+	*out = NULL;
+	if (size_bytes == 0)
+		return TEE_ERROR_BAD_PARAMETERS;
+	if (st->ops->buffer_get(st, c, shm_type, size_bytes, &s))
+		return c->dead ? TEE_ERROR_TARGET_DEAD : TEE_ERROR_OUT_OF_MEMORY;
 	s->next = c->rpc_shms;
 	c->rpc_shms = s;
 	*out = s;
@@ -257,6 +281,7 @@ TEE_Result sw_rpc_shm_alloc(struct sw_call *c, uint32_t shm_type, uint64_t size_
 
 void sw_rpc_shm_free(struct sw_call *c, struct sw_rpc_shm *shm)
 {
+	struct sw_strategy *st = &c->sw->strategy;
 	struct sw_rpc_shm **pp = &c->rpc_shms;
 
 	if (!shm)
@@ -265,10 +290,7 @@ void sw_rpc_shm_free(struct sw_call *c, struct sw_rpc_shm *shm)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = shm->next;
-	/* Unmap before the normal world may reuse the pages. */
-	sw_mobj_unmap(c->sw, &shm->mobj);
-	rpc_shm_free_cookie(c, shm->shm_type, shm->cookie);
-	free(shm);
+	st->ops->buffer_put(st, c, shm);
 }
 
 void sw_rpc_call_end(struct sw_call *c)
@@ -276,7 +298,8 @@ void sw_rpc_call_end(struct sw_call *c)
 	while (c->rpc_shms)
 		sw_rpc_shm_free(c, c->rpc_shms);
 	if (c->rpc_arg_ready && !c->rpc_arg_inline) {
-		sw_mobj_unmap(c->sw, &c->rpc_arg_mobj);
+		sw_use_end(c->sw, c->client, &c->rpc_arg_mobj);
+		sw_mobj_release(c->sw, &c->rpc_arg_mobj);
 		rpc_free_arg_buffer(c, c->rpc_arg_cookie);
 	}
 	c->rpc_arg_ready = false;

@@ -11,10 +11,12 @@
  * OPTEE_SMC_RETURN_RPC_FREE before the call returns.  The answer is read back
  * once into secure memory.
  *
- * Buffers for the secure world itself come from OPTEE_RPC_CMD_SHM_ALLOC: the
- * answer (a TMEM_OUTPUT param, NONCONTIG allowed, shm_ref = cookie) is
- * checked to be non-secure memory of this client and mapped for it; in later
- * RPC args such a buffer travels as RMEM with shm_ref = its cookie.
+ * Buffers for the secure world itself come from the strategy (buffer_get),
+ * which asks the normal world with OPTEE_RPC_CMD_SHM_ALLOC when it needs
+ * memory: the answer (a TMEM_OUTPUT param, NONCONTIG allowed, shm_ref =
+ * cookie) is checked to be non-secure memory of this client and described
+ * (sw_rpc_nw_buffer_alloc); in later RPC args such a buffer travels as RMEM
+ * with shm_ref = its cookie.
  *
  * When the client is gone (VM_DESTROYED, teardown) or its RPC timed out, the
  * call is dead: every RPC fails at once with TEE_ERROR_TARGET_DEAD and nothing
@@ -34,7 +36,7 @@ struct sw_call;
 /* A buffer the normal world lent to the secure world (RPC SHM_ALLOC). */
 struct sw_rpc_shm {
 	uint64_t cookie;
-	vaddr_t va;              /* first byte, through the secure MMU */
+	vaddr_t va;              /* first byte, through the secure MMU (set by the strategy) */
 	uint64_t size_bytes;     /* as requested */
 	uint32_t shm_type;       /* OPTEE_RPC_SHM_TYPE_* */
 	struct sw_mobj mobj;
@@ -65,11 +67,25 @@ struct sw_rpc_param {
 	} u;
 };
 
-/* Ask the normal world for size bytes of type OPTEE_RPC_SHM_TYPE_*.  *out is mapped. */
+/*
+ * A buffer of size bytes of type OPTEE_RPC_SHM_TYPE_* for this call, from
+ * the strategy (buffer_get); (*out)->va reaches it.
+ */
 TEE_Result sw_rpc_shm_alloc(struct sw_call *call, uint32_t shm_type, uint64_t size_bytes,
 			    struct sw_rpc_shm **out);
-/* Unmap and give back (RPC SHM_FREE).  NULL is a no-op. */
+/* Give it back to the strategy (buffer_put).  NULL is a no-op. */
 void sw_rpc_shm_free(struct sw_call *call, struct sw_rpc_shm *shm);
+
+/*
+ * For strategies: one SHM_ALLOC round trip.  *out is allocated, its mobj
+ * described (checked, list copied), not mapped, va 0.  TS_EIO (RPC failed,
+ * or the call is dead), TS_EINVAL (a malformed answer), or the description's
+ * errors; after a usable cookie every failure has sent SHM_FREE.
+ */
+int sw_rpc_nw_buffer_alloc(struct sw_call *call, uint32_t shm_type, uint64_t size_bytes,
+			   struct sw_rpc_shm **out);
+/* For strategies: unmap if mapped, SHM_FREE, free. */
+void sw_rpc_nw_buffer_free(struct sw_call *call, struct sw_rpc_shm *shm);
 /*
  * Send OPTEE_RPC_CMD_cmd with up to SW_RPC_NUM_PARAMS params; output values
  * and memref sizes are updated.  Returns the normal world's arg.ret, or

@@ -35,35 +35,33 @@ bool sw_pa_owned(const struct secure_world *sw, uint16_t client, paddr_t pa, uin
 	return client >= 1 && r->guest == (uint32_t)client - 1;
 }
 
-static int map_pages(struct secure_world *sw, uint16_t client, const paddr_t *pages, size_t n_pages,
-		     uint64_t offset, uint64_t size_bytes, bool read_only, struct sw_mobj *out)
+/* Take a copy of the checked page list: the mobj owns it from now on. */
+static int describe_pages(uint16_t client, const paddr_t *pages, size_t n_pages,
+			  uint64_t offset, uint64_t size_bytes, bool read_only, struct sw_mobj *out)
 {
-	struct sw_client *c = sw_client_of(sw, client);
-	vaddr_t va;
-	int rc;
+	paddr_t *copy;
 
-	rc = core_mm_map_shm(&sw->mm, client, pages, n_pages, read_only ? PGT_ATTR_RO : 0, &va);
-	if (rc)
-		return rc;
+	if (n_pages == 0)
+		return TS_EINVAL;
+	copy = malloc(n_pages * sizeof(*copy));
+	if (!copy)
+		return TS_ENOMEM;
+	memcpy(copy, pages, n_pages * sizeof(*copy));
 	*out = (struct sw_mobj){
-		.va = va_add(va, offset),
 		.size_bytes = size_bytes,
-		.map_va = va,
+		.offset_bytes = offset,
+		.pages = copy,
 		.n_pages = n_pages,
+		.read_only = read_only,
 		.client = client,
 	};
-	c->n_mappings++;
-	c->stats.memrefs_mapped++;
-	c->stats.pages_mapped += n_pages;
 	return 0;
 }
 
-int sw_mobj_map_contig(struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t size_bytes,
-		       bool read_only, struct sw_mobj *out)
+int sw_mobj_describe_contig(struct secure_world *sw, uint16_t client, paddr_t pa,
+			    uint64_t size_bytes, bool read_only, struct sw_mobj *out)
 {
 	uint64_t offset = pa_addr(pa) & SMALL_PAGE_MASK, n_pages, i;
-	paddr_t *pages;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (size_bytes == 0)
@@ -79,6 +77,7 @@ int sw_mobj_map_contig(struct secure_world *sw, uint16_t client, paddr_t pa, uin
 
 		if (va_addr(va)) {
 			*out = (struct sw_mobj){ .va = va, .size_bytes = size_bytes,
+						 .offset_bytes = offset, .read_only = read_only,
 						 .client = client };
 			return 0;
 		}
@@ -86,14 +85,37 @@ int sw_mobj_map_contig(struct secure_world *sw, uint16_t client, paddr_t pa, uin
 	n_pages = pages_spanned(offset, size_bytes);
 	if (n_pages > sw->cfg.max_pages_per_buffer)
 		return TS_E2BIG;
-	pages = malloc(n_pages * sizeof(*pages));
-	if (!pages)
+	out->pages = malloc(n_pages * sizeof(*out->pages));
+	if (!out->pages)
 		return TS_ENOMEM;
 	for (i = 0; i < n_pages; i++)
-		pages[i] = pa_init(pa_addr(pa) - offset + i * SMALL_PAGE_SIZE);
-	rc = map_pages(sw, client, pages, n_pages, offset, size_bytes, read_only, out);
-	free(pages);
-	return rc;
+		out->pages[i] = pa_init(pa_addr(pa) - offset + i * SMALL_PAGE_SIZE);
+	out->size_bytes = size_bytes;
+	out->offset_bytes = offset;
+	out->n_pages = n_pages;
+	out->read_only = read_only;
+	out->client = client;
+	return 0;
+}
+
+int sw_mobj_map(struct secure_world *sw, struct sw_mobj *m)
+{
+	struct sw_client *c = sw_client_of(sw, m->client);
+	vaddr_t va;
+	int rc;
+
+	if (!sw_mobj_needs_map(m) || sw_mobj_is_mapped(m))
+		return TS_EINVAL;
+	rc = core_mm_map_shm(&sw->mm, m->client, m->pages, m->n_pages,
+			     m->read_only ? PGT_ATTR_RO : 0, &va);
+	if (rc)
+		return rc;
+	m->map_va = va;
+	m->va = va_add(va, m->offset_bytes);
+	c->n_mappings++;
+	c->stats.memrefs_mapped++;
+	c->stats.pages_mapped += m->n_pages;
+	return 0;
 }
 
 /*
@@ -141,9 +163,9 @@ static void *list_page_map(void *ctx, paddr_t pa, size_t len_bytes)
 	return lr->bounce;
 }
 
-int sw_mobj_map_noncontig(struct secure_world *sw, uint16_t client, uint64_t buf_ptr,
-			  uint64_t size_bytes, bool read_only, paddr_t *scratch, uint8_t *bounce,
-			  struct sw_mobj *out)
+int sw_mobj_describe_noncontig(struct secure_world *sw, uint16_t client, uint64_t buf_ptr,
+			       uint64_t size_bytes, bool read_only, paddr_t *scratch,
+			       uint8_t *bounce, struct sw_mobj *out)
 {
 	struct list_reader lr = { sw, client, bounce, 0 };
 	struct pa_accessor acc = { list_page_map, &lr };
@@ -159,17 +181,25 @@ int sw_mobj_map_noncontig(struct secure_world *sw, uint16_t client, uint64_t buf
 	for (i = 0; i < parsed.n_pages; i++)
 		if (!sw_pa_owned(sw, client, scratch[i], SMALL_PAGE_SIZE))
 			return TS_EACCES;
-	return map_pages(sw, client, scratch, parsed.n_pages, parsed.offset_bytes, size_bytes,
-			 read_only, out);
+	return describe_pages(client, scratch, parsed.n_pages, parsed.offset_bytes, size_bytes,
+			      read_only, out);
 }
 
 void sw_mobj_unmap(struct secure_world *sw, struct sw_mobj *m)
 {
-	if (sw_mobj_is_mapped(m)) {
-		/* Cannot fail: the mapping is ours and alive until this point. */
-		(void)core_mm_unmap_shm(&sw->mm, m->map_va);
-		sw_client_of(sw, m->client)->n_mappings--;
-	}
+	if (!sw_mobj_is_mapped(m))
+		return;
+	/* Cannot fail: the mapping is ours and alive until this point. */
+	(void)core_mm_unmap_shm(&sw->mm, m->map_va);
+	sw_client_of(sw, m->client)->n_mappings--;
+	m->map_va = va_init(0);
+	m->va = va_init(0);
+}
+
+void sw_mobj_release(struct secure_world *sw, struct sw_mobj *m)
+{
+	sw_mobj_unmap(sw, m);
+	free(m->pages);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -217,7 +247,7 @@ struct sw_shm *sw_shm_find(struct secure_world *sw, uint16_t client, uint64_t co
 }
 
 int sw_shm_register(struct secure_world *sw, uint16_t client, uint64_t cookie,
-		    const struct sw_mobj *mobj)
+		    const struct sw_mobj *mobj, struct sw_shm **out)
 {
 	struct sw_client *c = sw_client_of(sw, client);
 	struct sw_shm **b = bucket_of(&sw->shm, client, cookie);
@@ -241,6 +271,7 @@ int sw_shm_register(struct secure_world *sw, uint16_t client, uint64_t cookie,
 	c->shm_list = s;
 	c->n_shm++;
 	sw->shm.n_registered++;
+	*out = s;
 	return 0;
 }
 
@@ -258,7 +289,7 @@ static void shm_free(struct secure_world *sw, struct sw_shm *s)
 {
 	struct sw_client *c = sw_client_of(sw, s->client);
 
-	sw_mobj_unmap(sw, &s->mobj);
+	sw_mobj_release(sw, &s->mobj);
 	if (s->client_prev)
 		s->client_prev->client_next = s->client_next;
 	else

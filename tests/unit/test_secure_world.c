@@ -28,7 +28,7 @@
 #include "sim/common/tee_result.h"
 #include "sim/common/ts_err.h"
 #include "sim/secure/secure_world.h"
-#include "sim/secure/sw_internal.h" /* only for test_check_catches_corruption */
+#include "sim/secure/sw_internal.h" /* corruption checks; the mapping state of a registered shm */
 #include "sim/secure/ta/ta.h"
 
 #define PAGE SMALL_PAGE_SIZE
@@ -873,8 +873,8 @@ static void test_echo_tmem_noncontig(void **state)
 }
 
 /*
- * RMEM windows of a registered shm: mapped once at REGISTER_SHM, data right, unmapped at
- * UNREGISTER_SHM.
+ * RMEM windows of a registered shm (strategy dynamic): nothing mapped by REGISTER_SHM, one mapping
+ * per call however many windows it uses, data right, nothing mapped between calls.
  */
 static void test_echo_rmem_registered(void **state)
 {
@@ -893,7 +893,7 @@ static void test_echo_rmem_registered(void **state)
 	fill_pattern(data, sizeof(data), 5);
 	nw_shm_write(g, s, 0, data, sizeof(data));
 	assert_int_equal(nw_register(g, s), TEE_SUCCESS);
-	assert_int_equal(mapped_pages(f), 5);
+	assert_int_equal(mapped_pages(f), 0); /* map on use, as OP-TEE */
 	assert_int_equal(info(f, 0).shm_registered, 1);
 	assert_int_equal(sw_check(f->sw), 0);
 	sess = nw_open(g, &echo_uuid);
@@ -908,8 +908,10 @@ static void test_echo_rmem_registered(void **state)
 	nw_shm_read(g, s, sizeof(data), back, sizeof(back));
 	for (i = 0; i < sizeof(data); i++)
 		assert_int_equal(back[i], data[i] ^ 0xA5);
-	/* Only the arg page was mapped for the call: the shm mapping was reused. */
-	assert_int_equal(sw_mm(f->sw)->stats.maps, maps + 1);
+	/* The arg page and the shm were mapped for the call: the shm once for its two windows. */
+	assert_int_equal(sw_mm(f->sw)->stats.maps, maps + 2);
+	assert_int_equal(stats(f, 0).map_reuses, 1);
+	assert_int_equal(mapped_pages(f), 0);
 
 	invoke_msg(&m, sess, TA_ECHO_CMD_INC_INPLACE, 1);
 	set_rmem(&m.p[0], OPTEE_MSG_ATTR_TYPE_RMEM_INOUT, 10, 20, s->cookie);
@@ -1675,7 +1677,9 @@ static void test_rpc_timeout(void **state)
 	smc(f, &r);
 	assert_int_equal(r.a[0], OPTEE_SMC_RETURN_ERESUME);
 	assert_int_equal(info(f, 0).shm_deferred, 0);
-	assert_int_equal(mapped_pages(f), 1); /* the registered shm only */
+	/* The reclaimed call was the shm's last user: under dynamic it is unmapped with it. */
+	assert_int_equal(mapped_pages(f), 0);
+	assert_int_equal(info(f, 0).shm_registered, 1);
 	assert_int_equal(sw_check(f->sw), 0);
 	/* The session is usable again. */
 	nw_close(g, sess);
@@ -1926,6 +1930,9 @@ static void test_check_catches_corruption(void **state)
 	shm->users++; /* a reference no call holds */
 	assert_int_not_equal(sw_check(f->sw), 0);
 	shm->users--;
+	shm->mobj.map_refs++; /* a use nobody makes (the strategy's check) */
+	assert_int_not_equal(sw_check(f->sw), 0);
+	shm->mobj.map_refs--;
 	sess = sw_session_find(&f->sw->sessions, 0, id);
 	assert_non_null(sess);
 	sess->client = 1;
@@ -1939,6 +1946,298 @@ static void test_check_catches_corruption(void **state)
 	nw_close(g, id);
 	assert_int_equal(nw_unregister(g, s->cookie), TEE_SUCCESS);
 	fx_free(f);
+}
+
+/* ---- Strategy dynamic: map on use ---- */
+
+/* A whole call with its arg in the static carveout (nothing mapped for the arg); returns ret. */
+static TEE_Result nw_msg_carveout(struct nw *g, const struct msg *m)
+{
+	struct nw_call c;
+
+	nw_call_start(g, OPTEE_SMC_CALL_WITH_ARG, m, true, &c);
+	assert_int_equal(nw_call_finish(&c), OPTEE_SMC_RETURN_OK);
+	return c.arg->ret;
+}
+
+/* The registered object of a cookie, as the secure world keeps it. */
+static struct sw_shm *shm_of(struct fx *f, uint16_t client, uint64_t cookie)
+{
+	struct sw_shm *shm = sw_shm_find(f->sw, client, cookie);
+
+	assert_non_null(shm);
+	return shm;
+}
+
+/*
+ * REGISTER_SHM maps nothing (only its list pages are read, each through a short-lived
+ * mapping), and keeps the list: scribbling over it afterwards changes nothing a use does.
+ */
+static void test_register_maps_nothing(void **state)
+{
+	struct sw_config cfg = base_cfg();
+	struct fx *f = fx_new(&cfg, 1);
+	struct nw *g = &f->nw[0];
+	struct nw_shm *s = nw_shm_new(g, 3 * PAGE, 0x40, false);
+	struct msg m = { .cmd = OPTEE_MSG_CMD_REGISTER_SHM, .n = 1 };
+	struct core_mm *mm = sw_mm(f->sw);
+	uint64_t maps, lists, uses;
+	struct sw_shm *shm;
+	uint32_t sess;
+	paddr_t list;
+
+	(void)state;
+	sess = nw_open(g, &echo_uuid);
+	maps = mm->stats.maps;
+	lists = stats(f, 0).pagelist_pages_read;
+	uses = stats(f, 0).maps_on_use;
+	set_tmem_noncontig(g, &m.p[0], OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT, s);
+	list = pa_init(m.p[0].u.tmem.buf_ptr & ~SMALL_PAGE_MASK);
+	assert_int_equal(nw_msg_carveout(g, &m), TEE_SUCCESS);
+	assert_int_equal(stats(f, 0).registers, 1);
+	assert_int_equal(stats(f, 0).pagelist_pages_read, lists + 1);
+	assert_int_equal(mm->stats.maps, maps + 1); /* the list page, read and unmapped */
+	assert_int_equal(mapped_pages(f), 0);
+	assert_int_equal(info(f, 0).mappings, 0);
+	assert_int_equal(stats(f, 0).maps_on_use, uses);
+	shm = shm_of(f, 0, s->cookie);
+	assert_false(sw_mobj_is_mapped(&shm->mobj));
+	assert_int_equal(shm->mobj.n_pages, 4);
+	assert_int_equal(pa_addr(shm->mobj.pages[2]), pa_addr(s->pages[2]));
+	assert_int_equal(sw_check(f->sw), 0);
+
+	/* The normal world rewrites its list to name nothing valid: the secure copy is used. */
+	memset(nw_host(g, list, PAGE), 0xff, PAGE);
+	invoke_msg(&m, sess, TA_ECHO_CMD_INC_INPLACE, 1);
+	set_rmem(&m.p[0], OPTEE_MSG_ATTR_TYPE_RMEM_INOUT, 2 * PAGE, PAGE, s->cookie);
+	assert_int_equal(nw_msg_carveout(g, &m), TEE_SUCCESS);
+	assert_int_equal(*nw_shm_byte(g, s, 2 * PAGE), 1);
+	assert_int_equal(*nw_shm_byte(g, s, 3 * PAGE - 1), 1);
+	assert_int_equal(*nw_shm_byte(g, s, 2 * PAGE - 1), 0);
+	assert_int_equal(stats(f, 0).pagelist_pages_read, lists + 1);
+	assert_false(sw_mobj_is_mapped(&shm->mobj));
+	nw_close(g, sess);
+	assert_int_equal(nw_unregister(g, s->cookie), TEE_SUCCESS);
+	fx_free(f);
+}
+
+/*
+ * The first call to use a registered shm maps it; an overlapping second call shares that mapping
+ * (one map, two references); it stays until the last user ends, which unmaps it.
+ */
+static void test_overlapping_uses_map_once(void **state)
+{
+	struct sw_config cfg = base_cfg();
+	struct fx *f = fx_new(&cfg, 1);
+	struct nw *g = &f->nw[0];
+	struct nw_shm *src = nw_shm_new(g, 3000, 0, false);
+	struct core_mm *mm = sw_mm(f->sw);
+	const struct core_mapping *cm;
+	struct nw_call c1, c2;
+	struct sw_shm *shm;
+	uint32_t s1, s2;
+	uint64_t maps, reuses, unmaps, tlbi;
+	vaddr_t va;
+
+	(void)state;
+	assert_int_equal(nw_register(g, src), TEE_SUCCESS);
+	shm = shm_of(f, 0, src->cookie);
+	s1 = nw_open(g, &storage_uuid);
+	s2 = nw_open(g, &storage_uuid);
+	assert_false(sw_mobj_is_mapped(&shm->mobj));
+
+	start_suspended_write(g, s1, src, &c1);
+	assert_true(sw_mobj_is_mapped(&shm->mobj));
+	assert_int_equal(shm->mobj.map_refs, 1);
+	va = shm->mobj.map_va;
+	cm = core_mm_find_mapping(mm, va);
+	assert_non_null(cm);
+	assert_int_equal(cm->n_pages, 1);
+	assert_int_equal(cm->vm, 0);
+	assert_int_equal(sw_check(f->sw), 0);
+
+	maps = mm->stats.maps;
+	reuses = stats(f, 0).map_reuses;
+	start_suspended_write(g, s2, src, &c2);
+	assert_int_equal(shm->mobj.map_refs, 2);
+	assert_int_equal(shm->users, 2);
+	assert_int_equal(va_addr(shm->mobj.map_va), va_addr(va));
+	assert_int_equal(mm->stats.maps, maps + 1); /* c2's arg page only */
+	assert_int_equal(stats(f, 0).map_reuses, reuses + 1);
+	assert_int_equal(info(f, 0).mappings, 3);   /* the shm once, two arg pages */
+	assert_int_equal(sw_check(f->sw), 0);
+
+	assert_int_equal(nw_call_finish(&c1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(c1.arg->ret, TEE_SUCCESS);
+	assert_int_equal(shm->mobj.map_refs, 1);
+	assert_int_equal(va_addr(shm->mobj.map_va), va_addr(va));
+	assert_int_equal(sw_check(f->sw), 0);
+
+	unmaps = mm->stats.unmaps;
+	tlbi = mm->tlb.stats.tlbi_all;
+	assert_int_equal(nw_call_finish(&c2), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(c2.arg->ret, TEE_SUCCESS);
+	assert_false(sw_mobj_is_mapped(&shm->mobj));
+	assert_int_equal(shm->mobj.map_refs, 0);
+	assert_null(core_mm_find_mapping(mm, va));
+	/* One TLBI VMALLE1IS per unmap (OP-TEE), the shm's among them. */
+	assert_true(mm->stats.unmaps > unmaps);
+	assert_int_equal(mm->tlb.stats.tlbi_all - tlbi, mm->stats.unmaps - unmaps);
+	assert_int_equal(mapped_pages(f), 0);
+	nw_close(g, s1);
+	nw_close(g, s2);
+	assert_int_equal(nw_unregister(g, src->cookie), TEE_SUCCESS);
+	fx_free(f);
+}
+
+/*
+ * A call that is a registered shm's only user maps it once and, when it ends, unmaps it with
+ * exactly one TLBI of the configured kind (ALL by default, RANGE when so configured).
+ */
+static void test_last_use_unmaps_one_tlbi(void **state)
+{
+	static const enum core_mm_tlbi_policy policies[] = { CORE_MM_TLBI_ALL, CORE_MM_TLBI_RANGE };
+	size_t p;
+
+	(void)state;
+	for (p = 0; p < sizeof(policies) / sizeof(policies[0]); p++) {
+		struct sw_config cfg = base_cfg();
+		struct fx *f;
+		struct nw *g;
+		struct nw_shm *s;
+		struct core_mm *mm;
+		struct tlb_stats t0;
+		struct sw_stats st0, st1;
+		uint64_t maps, unmaps;
+		uint32_t sess;
+		struct msg m;
+
+		if (policies[p] != CORE_MM_TLBI_ALL)
+			cfg.mm.tlbi_policy = policies[p];
+		else
+			assert_int_equal(cfg.mm.tlbi_policy, CORE_MM_TLBI_ALL); /* the default */
+		f = fx_new(&cfg, 1);
+		g = &f->nw[0];
+		mm = sw_mm(f->sw);
+		s = nw_shm_new(g, 2 * PAGE, 0x10, false);
+		assert_int_equal(nw_register(g, s), TEE_SUCCESS);
+		sess = nw_open(g, &echo_uuid);
+
+		maps = mm->stats.maps;
+		unmaps = mm->stats.unmaps;
+		t0 = mm->tlb.stats;
+		st0 = stats(f, 0);
+		invoke_msg(&m, sess, TA_ECHO_CMD_INC_INPLACE, 1);
+		set_rmem(&m.p[0], OPTEE_MSG_ATTR_TYPE_RMEM_INOUT, 0, 2 * PAGE, s->cookie);
+		assert_int_equal(nw_msg_carveout(g, &m), TEE_SUCCESS);
+		st1 = stats(f, 0);
+		assert_int_equal(*nw_shm_byte(g, s, 0), 1);
+		assert_int_equal(*nw_shm_byte(g, s, 2 * PAGE - 1), 1);
+		assert_int_equal(mm->stats.maps - maps, 1);
+		assert_int_equal(mm->stats.unmaps - unmaps, 1);
+		assert_int_equal(st1.maps_on_use - st0.maps_on_use, 1);
+		assert_int_equal(st1.unmaps_on_last_user - st0.unmaps_on_last_user, 1);
+		assert_int_equal(st1.pages_mapped - st0.pages_mapped, 3); /* offset 0x10: 3 pages */
+		assert_int_equal(mm->tlb.stats.tlbi_all - t0.tlbi_all,
+				 policies[p] == CORE_MM_TLBI_ALL ? 1 : 0);
+		assert_int_equal(mm->tlb.stats.tlbi_range - t0.tlbi_range,
+				 policies[p] == CORE_MM_TLBI_RANGE ? 1 : 0);
+		assert_int_equal(mm->tlb.stats.tlbi_va - t0.tlbi_va, 0);
+		assert_int_equal(mapped_pages(f), 0);
+		nw_close(g, sess);
+		assert_int_equal(nw_unregister(g, s->cookie), TEE_SUCCESS);
+		fx_free(f);
+	}
+}
+
+/*
+ * Registration does not reserve mapping room: a registered shm the VM's page limit cannot map is
+ * refused at use (OUT_OF_MEMORY) and leaves no reference behind.
+ */
+static void test_use_that_cannot_map(void **state)
+{
+	struct sw_config cfg = base_cfg();
+	struct fx *f;
+	struct nw *g;
+	struct nw_shm *s;
+	struct sw_shm *shm;
+	uint32_t sess;
+	struct msg m;
+
+	(void)state;
+	cfg.mm.max_pages_per_vm = 4;
+	f = fx_new(&cfg, 1);
+	g = &f->nw[0];
+	s = nw_shm_new(g, 6 * PAGE, 0, false);
+	sess = nw_open(g, &echo_uuid);
+	memset(&m, 0, sizeof(m));
+	m.cmd = OPTEE_MSG_CMD_REGISTER_SHM;
+	m.n = 1;
+	set_tmem_noncontig(g, &m.p[0], OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT, s);
+	assert_int_equal(nw_msg_carveout(g, &m), TEE_SUCCESS);
+	shm = shm_of(f, 0, s->cookie);
+	invoke_msg(&m, sess, TA_ECHO_CMD_INC_INPLACE, 1);
+	set_rmem(&m.p[0], OPTEE_MSG_ATTR_TYPE_RMEM_INOUT, 0, PAGE, s->cookie);
+	assert_int_equal(nw_msg_carveout(g, &m), TEE_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(shm->users, 0);
+	assert_int_equal(shm->mobj.map_refs, 0);
+	assert_int_equal(*nw_shm_byte(g, s, 0), 0);
+	assert_int_equal(sw_check(f->sw), 0);
+	nw_close(g, sess);
+	assert_int_equal(nw_unregister(g, s->cookie), TEE_SUCCESS);
+	fx_free(f);
+}
+
+/*
+ * sw_create takes a strategy by name: NULL and "dynamic" boot; an unknown name is refused with
+ * TS_EINVAL and known ones without a secure half with TS_ENOSYS, each with a message naming it.
+ */
+static void test_strategy_by_name(void **state)
+{
+	static const char *const not_yet[] = { "carveout", "cached", "rpc" };
+	struct sw_config cfg = base_cfg();
+	struct dram_config dc;
+	struct secure_world *sw;
+	struct dram *dram;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	dram_config_default(&dc);
+	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
+	assert_string_equal(cfg.strategy, "dynamic"); /* the default */
+
+	cfg.strategy = "bogus";
+	err[0] = 0;
+	sw = (struct secure_world *)&cfg; /* must be overwritten */
+	assert_int_equal(sw_create(&cfg, dram, &sw, err, sizeof(err)), TS_EINVAL);
+	assert_null(sw);
+	assert_non_null(strstr(err, "unknown strategy"));
+	assert_non_null(strstr(err, "bogus"));
+	for (i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++) {
+		cfg.strategy = not_yet[i];
+		err[0] = 0;
+		assert_int_equal(sw_create(&cfg, dram, &sw, err, sizeof(err)), TS_ENOSYS);
+		assert_null(sw);
+		assert_non_null(strstr(err, not_yet[i]));
+		assert_non_null(strstr(err, "not implemented yet"));
+	}
+	cfg.strategy = NULL;
+	assert_int_equal(sw_create(&cfg, dram, &sw, err, sizeof(err)), 0);
+	assert_string_equal(sw->cfg.strategy, "dynamic");
+	assert_int_equal(sw_check(sw), 0);
+	sw_destroy(sw);
+	{
+		char name[] = "dynamic"; /* the caller's string need not outlive sw_create */
+
+		cfg.strategy = name;
+		assert_int_equal(sw_create(&cfg, dram, &sw, err, sizeof(err)), 0);
+		name[0] = 'X';
+		assert_string_equal(sw->cfg.strategy, "dynamic");
+		assert_string_equal(sw->strategy.ops->name, "dynamic");
+		sw_destroy(sw);
+	}
+	dram_destroy(dram);
 }
 
 int main(void)
@@ -1961,6 +2260,11 @@ int main(void)
 		cmocka_unit_test(test_destroy_with_state),
 		cmocka_unit_test(test_destroy_races_resume),
 		cmocka_unit_test(test_check_catches_corruption),
+		cmocka_unit_test(test_register_maps_nothing),
+		cmocka_unit_test(test_overlapping_uses_map_once),
+		cmocka_unit_test(test_last_use_unmaps_one_tlbi),
+		cmocka_unit_test(test_use_that_cannot_map),
+		cmocka_unit_test(test_strategy_by_name),
 	};
 
 	return cmocka_run_group_tests_name("secure_world", tests, NULL, NULL);
