@@ -74,5 +74,7 @@ add_test(NAME cli_bad_tlbi COMMAND ${EXPECT} 2 "--tlbi 'bogus' is not" -- $<TARG
 add_test(NAME cli_bad_number COMMAND ${EXPECT} 2 "--vms '4x' is not a decimal number" -- $<TARGET_FILE:teeshm> mm --vms 4x)
 add_test(NAME cli_out_of_range COMMAND ${EXPECT} 2 "--vms 0 is out of range" -- $<TARGET_FILE:teeshm> layout --vms 0)
 add_test(NAME cli_bad_profile COMMAND ${EXPECT} 2 "cannot open" -- $<TARGET_FILE:teeshm> mm --profile /nonexistent.ini)
+add_test(NAME cli_bad_strategy COMMAND ${EXPECT} 2 "--strategy 'fastest' is not one of" -- $<TARGET_FILE:teeshm> run --strategy fastest)
+add_test(NAME cli_strategy_not_yet COMMAND ${EXPECT} 1 "not implemented yet" -- $<TARGET_FILE:teeshm> run --no-hv --strategy cached)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)

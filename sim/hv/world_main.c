@@ -55,6 +55,7 @@ struct hv_state {
 	struct world_args wa;
 	uint64_t vms, iterations, kill_guest, kill_after_ms, kill_at_smc;
 	const char *scenario;
+	const char *strategy;
 	struct dram *dram;
 	struct channels ch;
 	struct dram_view *view;
@@ -184,6 +185,8 @@ static int spawn_guest(struct hv_state *st, struct guest_slot *s)
 	argv[argc++] = store[15];
 	argv[argc++] = "--scenario";
 	argv[argc++] = st->scenario;
+	argv[argc++] = "--strategy";
+	argv[argc++] = st->strategy;
 	argv[argc] = NULL;
 
 	stdio[0].flags = UV_IGNORE;
@@ -272,8 +275,9 @@ static int setup(struct hv_state *st)
 int hv_world_main(int argc, char **argv)
 {
 	static const char *const scenarios[] = { "basic", NULL };
-	struct hv_state st = { .ch = { .fd = -1 }, .kill_guest = UINT64_MAX, .iterations = 4 };
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 6];
+	struct hv_state st = { .ch = { .fd = -1 }, .kill_guest = UINT64_MAX, .iterations = 4,
+			       .strategy = "dynamic" };
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 7];
 	unsigned scenario = 0;
 	uint64_t i;
 	int rc;
@@ -285,6 +289,7 @@ int hv_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 2] = OPT_SPEC_U64("--kill-guest", &st.kill_guest, 0, 4095, "guest to kill -9 (fault injection)");
 	specs[WORLD_ARGS_N_SPECS + 3] = OPT_SPEC_U64("--kill-after-ms", &st.kill_after_ms, 0, 3600000, "when to kill it");
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs");
+	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--strategy", &st.strategy, "passed to every guest");
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_U64("--kill-at-smc", &st.kill_at_smc, 1, UINT64_MAX, "kill it as its Nth SMC arrives, instead of by time");
 	rc = opts_parse("world-hv", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)

@@ -20,6 +20,7 @@
 #include "sim/common/channels.h"
 #include "sim/common/dram.h"
 #include "sim/common/opts.h"
+#include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
 #include "sim/launcher/cli.h"
@@ -206,7 +207,8 @@ int cmd_run(int argc, char **argv)
 	struct world_args wa;
 	uint64_t vms = 2, iterations = 4, threads = 8, guest_ram = 64, kill_guest = UINT64_MAX,
 		 kill_after = 0, kill_at_smc = 0;
-	unsigned scenario = 0;
+	unsigned scenario = 0, strategy = STRATEGY_DYNAMIC;
+	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
 	bool no_hv = false;
 	struct opt_spec specs[] = {
 		OPT_SPEC_U64("--vms", &vms, 1, 1024, "guests under the hypervisor (default 2)"),
@@ -218,6 +220,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SPEC_U64("--kill-after-ms", &kill_after, 0, 3600000, "when --kill-guest strikes (default 0)"),
 		OPT_SPEC_U64("--kill-at-smc", &kill_at_smc, 0, UINT64_MAX, "or: as the guest's Nth SMC arrives (mid-call)"),
 		OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs"),
+		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
 	};
 	struct run r = { 0 };
 	struct dram_config dc;
@@ -271,6 +274,8 @@ int cmd_run(int argc, char **argv)
 	sargv[sargc++] = store[14];
 	if (!no_hv)
 		sargv[sargc++] = "--virt";
+	sargv[sargc++] = "--strategy";
+	sargv[sargc++] = strategies[strategy];
 	sargv[sargc] = NULL;
 
 	/* The front world: the hypervisor with its guests, or one guest alone. */
@@ -284,6 +289,8 @@ int cmd_run(int argc, char **argv)
 		fargv[fargc++] = fstore[12];
 		fargv[fargc++] = "--scenario";
 		fargv[fargc++] = scenarios[scenario];
+		fargv[fargc++] = "--strategy";
+		fargv[fargc++] = strategies[strategy];
 		if (no_hv) {
 			fargv[fargc++] = "--vm";
 			fargv[fargc++] = "0";

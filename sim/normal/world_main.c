@@ -16,6 +16,7 @@
 #include "sim/common/channels.h"
 #include "sim/common/opts.h"
 #include "sim/common/stage2.h"
+#include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
 #include "sim/normal/guest_mem.h"
@@ -29,7 +30,10 @@ int guest_world_main(int argc, char **argv)
 	struct world_args wa;
 	uint64_t vm = 0, mailbox = 0, seed = 0, iterations = 4;
 	unsigned scenario = 0;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 5];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 6];
+	const char *strategy = "dynamic";
+	struct strategy_params sp;
+	int sid;
 	struct dram *dram = NULL;
 	struct channels ch = { .fd = -1 };
 	struct stage2_map s2 = { 0 };
@@ -43,7 +47,7 @@ int guest_world_main(int argc, char **argv)
 	struct optee_drv_config dcfg = { 0 };
 	struct scenario_result res = { 0 };
 	struct guest_mem_stats gst;
-	char err[256];
+	char err[256] = "";
 	int rc, status = 1;
 
 	world_args_default(&wa);
@@ -53,9 +57,16 @@ int guest_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 2] = OPT_SPEC_U64("--stage2-seed", &seed, 0, UINT32_MAX, "0: IPA == PA; else the hypervisor's scatter seed");
 	specs[WORLD_ARGS_N_SPECS + 3] = OPT_SPEC_U64("--iterations", &iterations, 1, 1000000, "scenario iterations");
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "the client program");
+	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (normal-world half)");
 	rc = opts_parse("world-guest", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	sid = strategy_find(strategy);
+	if (sid < 0) {
+		fprintf(stderr, "teeshm world-guest: unknown --strategy '%s'\n", strategy);
+		return 2;
+	}
+	strategy_params_default((enum strategy_id)sid, &sp);
 	if (vm >= wa.guests || mailbox >= wa.n_channels) {
 		fprintf(stderr, "teeshm world-guest: --vm %" PRIu64 " / --mailbox %" PRIu64 " out of range\n", vm, mailbox);
 		return 2;
@@ -89,8 +100,11 @@ int guest_world_main(int argc, char **argv)
 	dcfg.mem = &gm;
 	dcfg.conduits = &conduit;
 	dcfg.n_conduits = 1;
+	dcfg.strategy = &sp;
+	dcfg.err = err;
+	dcfg.err_bytes = sizeof(err);
 	if ((rc = optee_drv_create(&dcfg, &drv))) {
-		fprintf(stderr, "teeshm world-guest %" PRIu64 ": OP-TEE driver probe failed: %s\n", vm, ts_strerror(rc));
+		fprintf(stderr, "teeshm world-guest %" PRIu64 ": OP-TEE driver: %s (%s)\n", vm, ts_strerror(rc), err);
 		goto out;
 	}
 	teec_set_default_driver(drv);

@@ -57,7 +57,8 @@ int secure_world_main(int argc, char **argv)
 	struct world_args wa;
 	uint64_t first = 0, stride = 1, count = 1, threads = 8, max_guests = 64, i;
 	bool virt = false;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 6];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 7];
+	const char *strategy = "dynamic";
 	struct sw_config cfg;
 	struct secure_world *sw = NULL;
 	struct dram *dram = NULL;
@@ -75,6 +76,7 @@ int secure_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 3] = OPT_SPEC_U64("--threads", &threads, 1, 256, "secure threads (CFG_NUM_THREADS)");
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_FLAG("--virt", &virt, "virtualization: guests come through a hypervisor");
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_U64("--max-guests", &max_guests, 1, 4096, "guests accepted");
+	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (secure half)");
 	rc = opts_parse("world-secure", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -95,6 +97,7 @@ int secure_world_main(int argc, char **argv)
 	cfg.num_threads = (uint32_t)threads;
 	cfg.virtualization = virt;
 	cfg.max_guests = (uint16_t)max_guests;
+	cfg.strategy = strategy;
 	if ((rc = sw_create(&cfg, dram, &sw, err, sizeof(err)))) {
 		fprintf(stderr, "teeshm world-secure: boot failed: %s\n", err);
 		goto out;
