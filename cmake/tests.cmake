@@ -24,6 +24,7 @@ teeshm_unit_test(NAME test_teec_inproc SOURCES tests/integration/test_teec_inpro
   LIBS teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
   LIBS teeshm_hv teeshm_normal teeshm_secure)
+teeshm_unit_test(NAME test_json SOURCES tests/unit/test_json.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_profile SOURCES tests/unit/test_profile.c LIBS teeshm_common)
 target_compile_definitions(test_profile PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_optee_abi SOURCES tests/unit/test_optee_abi.c LIBS teeshm_common)
