@@ -74,18 +74,33 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = sizeof(c->line) - 1 - c->line_len;
 }
 
+/* The text right after "key": in a JSON line (spaces skipped), or NULL. */
+static const char *json_value(const char *line, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(line, k);
+	if (!p)
+		return NULL;
+	for (p += strlen(k); *p == ' '; p++)
+		;
+	return p;
+}
+
 /* Relay the child's output line by line, noting its verdict. */
 static void on_line(struct run *r, struct child *c, char *line)
 {
-	printf("[%s] %s\n", c->name, line);
-	if (strstr(line, "\"check\": \"ok\"") || strstr(line, "\"failures\": 0,"))
-		c->saw_ok = true;
-	if (r->no_hv && strstr(line, "\"role\": \"secure\"")) {
-		const char *p = strstr(line, "\"mapped_pages\": ");
+	const char *role = json_value(line, "role"), *v;
 
-		if (p)
-			r->direct_leaked_pages = strtoull(p + 16, NULL, 10);
-	}
+	printf("[%s] %s\n", c->name, line);
+	if (((v = json_value(line, "check")) && !strncmp(v, "\"ok\"", 4)) ||
+	    ((v = json_value(line, "failures")) && *v == '0'))
+		c->saw_ok = true;
+	if (r->no_hv && role && !strncmp(role, "\"secure\"", 8) &&
+	    (v = json_value(line, "mapped_pages")))
+		r->direct_leaked_pages = strtoull(v, NULL, 10);
 }
 
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)

@@ -17,7 +17,9 @@
 #include <uv.h>
 
 #include "sim/common/channels.h"
+#include "sim/common/json.h"
 #include "sim/common/opts.h"
+#include "sim/common/profile.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
 #include "sim/secure/secure_world.h"
@@ -32,6 +34,89 @@ struct server {
 static atomic_int stop_flag;
 static struct server *servers;
 static uint64_t n_servers;
+
+/*
+ * One JSON line: the secure world's own counters, the memory manager's, the
+ * TLB's, the mailboxes', and the modeled cost of it all on the profile.
+ */
+static void print_stats(struct secure_world *sw, const struct profile *prof, int check_rc)
+{
+	const struct core_mm *mm = sw_mm(sw);
+	const struct tlb_stats *t = &mm->tlb.stats;
+	struct smc_mailbox_stats st, mb = { 0 };
+	struct sw_stats sws;
+	struct cost_counts cc;
+	uint64_t cycles, i;
+	struct json j;
+
+	for (i = 0; i < n_servers; i++) {
+		smc_mailbox_get_stats(servers[i].mb, SMC_MB_SERVER, &st);
+#define SUM(name) mb.name += st.name;
+		SMC_MAILBOX_STATS(SUM)
+#undef SUM
+	}
+	sw_stats_total(sw, &sws);
+	cc = (struct cost_counts){
+		.smcs = mb.calls,
+		.pte_writes = mm->pgt.pte_writes,
+		.walk_levels = mm->stats.walk_levels,
+		.tlbi_va = t->tlbi_va,
+		.tlbi_vaa = t->tlbi_vaa,
+		.tlbi_range = t->tlbi_range,
+		.tlbi_asid = t->tlbi_asid,
+		.tlbi_all = t->tlbi_all,
+		.dsb = t->dsb,
+		.isb = t->isb,
+		.maps = mm->stats.maps,
+		.unmaps = mm->stats.unmaps,
+	};
+	cycles = profile_modeled_cycles(prof, &cc);
+
+	json_begin(&j, stdout, false);
+	json_object_begin(&j);
+	json_kv_string(&j, "role", "secure");
+	json_kv_string(&j, "check", check_rc ? ts_err_name(check_rc) : "ok");
+	json_kv_u64(&j, "smcs", mb.calls);
+	json_kv_u64(&j, "maps", mm->stats.maps);
+	json_kv_u64(&j, "unmaps", mm->stats.unmaps);
+	json_kv_u64(&j, "mapped_pages", mm->stats.mapped_pages);
+	json_kv_u64(&j, "vm_destroys", mm->stats.vm_destroys);
+	json_key(&j, "secure_world");
+	json_object_begin(&j);
+#define SW_KV(name) json_kv_u64(&j, #name, sws.name);
+	SW_STATS_FIELDS(SW_KV)
+#undef SW_KV
+	json_object_end(&j);
+	json_key(&j, "core_mm");
+	json_object_begin(&j);
+#define MM_KV(name) json_kv_u64(&j, #name, mm->stats.name);
+	CORE_MM_STATS_FIELDS(MM_KV)
+#undef MM_KV
+	json_kv_u64(&j, "pte_writes", mm->pgt.pte_writes);
+	json_kv_u64(&j, "xlat_tables_peak", mm->pool.peak_in_use);
+	json_kv_u64(&j, "metadata_bytes", mm->metadata_bytes);
+	json_object_end(&j);
+	json_key(&j, "tlb");
+	json_object_begin(&j);
+#define TLB_KV(name) json_kv_u64(&j, #name, t->name);
+	TLB_STATS_FIELDS(TLB_KV)
+#undef TLB_KV
+	json_object_end(&j);
+	json_key(&j, "mailboxes");
+	json_object_begin(&j);
+#define MB_KV(name) json_kv_u64(&j, #name, mb.name);
+	SMC_MAILBOX_STATS(MB_KV)
+#undef MB_KV
+	json_object_end(&j);
+	json_kv_string(&j, "profile", prof->name);
+	json_kv_u64(&j, "modeled_cycles", cycles);
+	json_kv_u64(&j, "modeled_ns", profile_cycles_to_ns(prof, cycles));
+	json_object_end(&j);
+	if (json_end(&j))
+		fprintf(stderr, "teeshm world-secure: statistics line malformed\n");
+	fputc('\n', stdout);
+	fflush(stdout);
+}
 
 static void *serve_thread(void *arg)
 {
@@ -57,8 +142,9 @@ int secure_world_main(int argc, char **argv)
 	struct world_args wa;
 	uint64_t first = 0, stride = 1, count = 1, threads = 8, max_guests = 64, i;
 	bool virt = false;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 7];
-	const char *strategy = "dynamic";
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 8];
+	const char *strategy = "dynamic", *profile_path = TEESHM_PROFILE_DIR "/cortex-a53.ini";
+	struct profile prof;
 	struct sw_config cfg;
 	struct secure_world *sw = NULL;
 	struct dram *dram = NULL;
@@ -77,12 +163,17 @@ int secure_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_FLAG("--virt", &virt, "virtualization: guests come through a hypervisor");
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_U64("--max-guests", &max_guests, 1, 4096, "guests accepted");
 	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (secure half)");
+	specs[WORLD_ARGS_N_SPECS + 7] = OPT_SPEC_STR("--profile", &profile_path, "platform profile for modeled costs");
 	rc = opts_parse("world-secure", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	if (first + (count - 1) * stride >= wa.n_channels) {
 		fprintf(stderr, "teeshm world-secure: mailboxes %" PRIu64 "+%" PRIu64 "*k exceed --channels %" PRIu64 "\n",
 			first, stride, wa.n_channels);
+		return 2;
+	}
+	if ((rc = profile_load_file(profile_path, &prof, err, sizeof(err)))) {
+		fprintf(stderr, "teeshm world-secure: --profile: %s\n", err);
 		return 2;
 	}
 	if (world_die_with_parent()) {
@@ -132,25 +223,7 @@ int secure_world_main(int argc, char **argv)
 		pthread_join(servers[i].thread, NULL);
 
 	rc = sw_check(sw);
-	{
-		const struct core_mm *mm = sw_mm(sw);
-		struct smc_mailbox_stats st, total = { 0 };
-
-		for (i = 0; i < n_servers; i++) {
-			smc_mailbox_get_stats(servers[i].mb, SMC_MB_SERVER, &st);
-			total.calls += st.calls;
-			total.spin_hits += st.spin_hits;
-			total.blocked += st.blocked;
-		}
-		printf("{\"role\": \"secure\", \"smcs\": %" PRIu64 ", \"spin_hits\": %" PRIu64
-		       ", \"blocked\": %" PRIu64 ", \"maps\": %" PRIu64 ", \"unmaps\": %" PRIu64
-		       ", \"mapped_pages\": %" PRIu64 ", \"tlbi_all\": %" PRIu64 ", \"tlbi_va\": %" PRIu64
-		       ", \"vm_destroys\": %" PRIu64 ", \"check\": \"%s\"}\n",
-		       total.calls, total.spin_hits, total.blocked, mm->stats.maps, mm->stats.unmaps,
-		       mm->stats.mapped_pages, mm->tlb.stats.tlbi_all, mm->tlb.stats.tlbi_va,
-		       mm->stats.vm_destroys, rc ? ts_err_name(rc) : "ok");
-		fflush(stdout);
-	}
+	print_stats(sw, &prof, rc);
 	status = rc ? 1 : 0;
 out:
 	free(servers);

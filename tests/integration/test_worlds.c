@@ -79,23 +79,36 @@ static struct run_out run(const char *const *args, int sig, int delay_ms)
 	return o;
 }
 
-/* The line of a role (and vm, or -1), or NULL. */
+/* The value after "key": in the line starting at line (spaces skipped), or NULL. */
+static const char *value_in_line(const char *line, const char *key)
+{
+	const char *eol = strchr(line, '\n'), *p;
+	char k[64];
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(line, k);
+	if (!p || (eol && p > eol))
+		return NULL;
+	for (p += strlen(k); *p == ' '; p++)
+		;
+	return p;
+}
+
+/* The start of the line of a role (and vm, or -1), or NULL.  Lines are "[world] {json}". */
 static const char *line_of(const char *text, const char *role, int vm)
 {
-	char key[64], vmkey[32];
-	const char *p = text;
+	const char *line = text;
+	char want[64];
 
-	snprintf(key, sizeof(key), "\"role\": \"%s\"", role);
-	snprintf(vmkey, sizeof(vmkey), "\"vm\": %d,", vm);
-	while ((p = strstr(p, key))) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		char buf[1024];
+	snprintf(want, sizeof(want), "\"%s\"", role);
+	while (line && *line) {
+		const char *r = value_in_line(line, "role"), *v = value_in_line(line, "vm");
 
-		snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
-		if (vm < 0 || strstr(buf, vmkey))
-			return p;
-		p += strlen(key);
+		if (r && !strncmp(r, want, strlen(want)) && (vm < 0 || (v && atoi(v) == vm)))
+			return line;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
 	}
 	return NULL;
 }
@@ -103,14 +116,10 @@ static const char *line_of(const char *text, const char *role, int vm)
 /* The number after "key": in the line starting at line. */
 static long long field(const char *line, const char *key)
 {
-	char k[64];
-	const char *eol = strchr(line, '\n'), *p;
+	const char *p = value_in_line(line, key);
 
-	snprintf(k, sizeof(k), "\"%s\": ", key);
-	p = strstr(line, k);
 	assert_non_null(p);
-	assert_true(!eol || p < eol);
-	return strtoll(p + strlen(k), NULL, 10);
+	return strtoll(p, NULL, 10);
 }
 
 /* No world process may outlive a run: anything orphaned was re-parented to us. */
@@ -216,7 +225,8 @@ static void test_kill_guest_mid_run(void **state)
 	assert_int_equal(field(s, "vm_destroys"), 3);
 	assert_int_equal(field(s, "mapped_pages"), 0);
 	assert_int_equal(field(s, "maps"), field(s, "unmaps"));
-	assert_non_null(strstr(s, "\"check\": \"ok\""));
+	assert_non_null(value_in_line(s, "check"));
+	assert_int_equal(strncmp(value_in_line(s, "check"), "\"ok\"", 4), 0);
 	assert_int_equal(field(line_of(o.text, "hv", -1), "hv_pages_in_use"), 0);
 	free(o.text);
 	assert_no_leftover_worlds();
