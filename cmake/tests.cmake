@@ -22,6 +22,8 @@ teeshm_unit_test(NAME test_normal_world SOURCES tests/unit/test_normal_world.c L
 teeshm_unit_test(NAME test_secure_world SOURCES tests/unit/test_secure_world.c LIBS teeshm_secure)
 teeshm_unit_test(NAME test_teec_inproc SOURCES tests/integration/test_teec_inproc.c
   LIBS teeshm_normal teeshm_secure)
+teeshm_unit_test(NAME test_carveout SOURCES tests/integration/test_carveout.c
+  LIBS teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
   LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_json SOURCES tests/unit/test_json.c LIBS teeshm_common)

@@ -133,6 +133,7 @@ int optee_drv_create(const struct optee_drv_config *cfg, struct optee_drv **out)
 	drv->mem = cfg->mem;
 	drv->n_conduits = cfg->n_conduits;
 	drv->no_rpc_arg = cfg->no_rpc_arg;
+	drv->carveout_host = cfg->carveout_host;
 	drv->ethread_retry_ms = cfg->ethread_retry_ms ? cfg->ethread_retry_ms
 						      : DEFAULT_ETHREAD_RETRY_MS;
 	drv->ethread_wait_max_ms = cfg->ethread_wait_max_ms ? cfg->ethread_wait_max_ms
@@ -406,26 +407,45 @@ static TEE_Result params_to_msg(struct optee_drv *drv, const struct optee_drv_pa
 			break;
 		case OPTEE_MSG_ATTR_TYPE_RMEM_INPUT:
 		case OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT:
-		case OPTEE_MSG_ATTR_TYPE_RMEM_INOUT: {
+		case OPTEE_MSG_ATTR_TYPE_RMEM_INOUT:
+		case OPTEE_MSG_ATTR_TYPE_TMEM_INPUT:
+		case OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT:
+		case OPTEE_MSG_ATTR_TYPE_TMEM_INOUT: {
 			const struct optee_shm *shm = p[i].u.memref.shm;
+			bool tmem = p[i].attr >= OPTEE_MSG_ATTR_TYPE_TMEM_INPUT;
 
-			if (!shm || !shm->registered || shm->drv != drv ||
-			    p[i].u.memref.offs_bytes > shm->size_bytes ||
+			if (!shm) {
+				/* Only the NULL memref travels as tmem without a buffer. */
+				if (!tmem || p[i].u.memref.size_bytes ||
+				    !(drv->info.sec_caps & OPTEE_SMC_SEC_CAP_MEMREF_NULL))
+					return TEE_ERROR_BAD_PARAMETERS;
+				break;
+			}
+			if (shm->drv != drv || p[i].u.memref.offs_bytes > shm->size_bytes ||
 			    p[i].u.memref.size_bytes > shm->size_bytes - p[i].u.memref.offs_bytes)
+				return TEE_ERROR_BAD_PARAMETERS;
+			if (shm->static_pa) {
+				/*
+				 * Carveout memory is never registered: it travels by
+				 * address, as Linux sends pool shm without dynamic shm.
+				 */
+				mp[i].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT +
+					     (p[i].attr - (tmem ? OPTEE_MSG_ATTR_TYPE_TMEM_INPUT
+								: OPTEE_MSG_ATTR_TYPE_RMEM_INPUT));
+				mp[i].u.tmem.buf_ptr = pa_addr(shm->pages[0]) + shm->offset_bytes +
+						       p[i].u.memref.offs_bytes;
+				mp[i].u.tmem.size = p[i].u.memref.size_bytes;
+				mp[i].u.tmem.shm_ref = shm->cookie;
+				break;
+			}
+			/* Other buffers are registered and named by cookie. */
+			if (tmem || !shm->registered)
 				return TEE_ERROR_BAD_PARAMETERS;
 			mp[i].u.rmem.offs = p[i].u.memref.offs_bytes;
 			mp[i].u.rmem.size = p[i].u.memref.size_bytes;
 			mp[i].u.rmem.shm_ref = shm->cookie;
 			break;
 		}
-		case OPTEE_MSG_ATTR_TYPE_TMEM_INPUT:
-		case OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT:
-		case OPTEE_MSG_ATTR_TYPE_TMEM_INOUT:
-			/* Only the NULL memref travels as tmem; buffers are registered. */
-			if (p[i].u.memref.shm || p[i].u.memref.size_bytes ||
-			    !(drv->info.sec_caps & OPTEE_SMC_SEC_CAP_MEMREF_NULL))
-				return TEE_ERROR_BAD_PARAMETERS;
-			break;
 		default:
 			return TEE_ERROR_BAD_PARAMETERS;
 		}

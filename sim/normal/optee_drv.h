@@ -63,6 +63,12 @@ struct optee_drv_config {
 	 * NULL: "dynamic" with strategy_params_default().  Copied.
 	 */
 	const struct strategy_params *strategy;
+	/*
+	 * Where the static carveout (GET_SHM_CONFIG) is mapped in this process,
+	 * or NULL.  The "carveout" strategy needs it: it hands out carveout
+	 * memory itself.  The guest's main maps the region and passes it.
+	 */
+	void *carveout_host;
 	/* Optional: why optee_drv_create refused, NUL-terminated (NULL: not wanted). */
 	char *err;
 	size_t err_bytes;

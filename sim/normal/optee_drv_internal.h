@@ -35,6 +35,7 @@ struct optee_shm {
 	paddr_t *pages;              /* IPA of each data page */
 	uint8_t *host;               /* flat pointer to byte 0 if contiguous, else NULL */
 	bool owns_pages;             /* pages came from the guest allocator */
+	bool static_pa;              /* lies in the static carveout: sent by address (TMEM) */
 	bool registered;
 	bool dead;                   /* freed while an RPC still held a reference */
 	uint32_t refs;               /* lookups in progress (under drv->lock) */
@@ -63,6 +64,7 @@ struct optee_drv {
 	uint32_t ethread_retry_ms;
 	uint32_t ethread_wait_max_ms;
 	bool no_rpc_arg;
+	uint8_t *carveout_host;      /* the carveout mapped here (optee_drv_config), or NULL */
 
 	/* CPUs: a call holds one conduit from its first SMC to its last. */
 	struct smc_conduit *conduits;
@@ -104,6 +106,19 @@ void optee_shm_table_fini(struct optee_drv *drv);
 /* Allocate with a kind (the public alloc uses KIND_CLIENT). */
 int optee_shm_alloc_kind(struct optee_drv *drv, size_t size_bytes, bool contiguous,
 			 enum optee_shm_kind kind, struct optee_shm **out);
+/*
+ * An shm over [pa, pa + size) of the static carveout, reached through drv->carveout_host (the
+ * carveout strategy's blocks): page aligned, never registered, owns no guest
+ * pages.  TS_EINVAL if the range is not in the carveout, TS_ENOMEM.
+ */
+int optee_shm_new_static(struct optee_drv *drv, enum optee_shm_kind kind, paddr_t pa,
+			 size_t size_bytes, struct optee_shm **out);
+/*
+ * Move an unregistered shm (a TEEC block) onto [pa, pa + its size) of the
+ * carveout: its guest pages (if it owns any) go back, its contents do not
+ * follow; a WRAP becomes a CLIENT block.  0, TS_EINVAL, TS_ENOMEM.
+ */
+int optee_shm_move_static(struct optee_shm *shm, paddr_t pa);
 /* Find by cookie and take a reference, or NULL.  Release with optee_shm_put. */
 struct optee_shm *optee_shm_get(struct optee_drv *drv, uint64_t cookie);
 void optee_shm_put(struct optee_shm *shm);

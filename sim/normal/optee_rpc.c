@@ -183,6 +183,15 @@ static TEE_Result cmd_shm_alloc(struct optee_drv *drv, struct optee_rpc_ctx *rc,
 	 */
 	if (nw_rpc_alloc(&drv->strategy, (size_t)size, false, &shm))
 		return TEE_ERROR_OUT_OF_MEMORY;
+	if (shm->static_pa) {
+		/* Carveout memory is one run: its address, no page list (as Linux's pool shm). */
+		memset(&p[0], 0, sizeof(p[0]));
+		p[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
+		p[0].u.tmem.buf_ptr = pa_addr(shm->pages[0]) + shm->offset_bytes;
+		p[0].u.tmem.size = size;
+		p[0].u.tmem.shm_ref = shm->cookie;
+		return TEE_SUCCESS;
+	}
 	if (optee_shm_pagelist_build(shm, &rc->pending_list)) {
 		nw_rpc_free(&drv->strategy, shm);
 		return TEE_ERROR_OUT_OF_MEMORY;

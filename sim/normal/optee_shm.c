@@ -205,6 +205,97 @@ int optee_shm_wrap(struct optee_drv *drv, void *host, size_t size_bytes, struct 
 	return 0;
 }
 
+/* Host pointer of [pa, pa + len) of the carveout, or NULL if it is not all carveout. */
+static uint8_t *carveout_ptr(const struct optee_drv *drv, paddr_t pa, size_t len)
+{
+	uint64_t base = pa_addr(drv->info.carveout_base), bytes = drv->info.carveout_bytes;
+
+	if (!drv->carveout_host || !drv->info.have_carveout || pa_addr(pa) < base ||
+	    pa_addr(pa) - base > bytes || len > bytes - (pa_addr(pa) - base))
+		return NULL;
+	return drv->carveout_host + (pa_addr(pa) - base);
+}
+
+/* A page array for [pa, pa + size) of the carveout, or NULL (bad range or no memory). */
+static paddr_t *static_pages(struct optee_drv *drv, paddr_t pa, size_t size_bytes,
+			     size_t *n_pages)
+{
+	paddr_t *pages;
+	size_t i;
+
+	if (!size_bytes || !pa_is_page_aligned(pa) || !carveout_ptr(drv, pa, size_bytes))
+		return NULL;
+	*n_pages = (size_t)pages_spanned(0, size_bytes);
+	pages = malloc(*n_pages * sizeof(*pages));
+	for (i = 0; pages && i < *n_pages; i++)
+		pages[i] = pa_add(pa, (uint64_t)i * SMALL_PAGE_SIZE);
+	return pages;
+}
+
+int optee_shm_new_static(struct optee_drv *drv, enum optee_shm_kind kind, paddr_t pa,
+			 size_t size_bytes, struct optee_shm **out)
+{
+	struct optee_shm *shm;
+
+	if (!size_bytes || !pa_is_page_aligned(pa) || !carveout_ptr(drv, pa, size_bytes))
+		return TS_EINVAL;
+	shm = calloc(1, sizeof(*shm));
+	if (!shm)
+		return TS_ENOMEM;
+	shm->pages = static_pages(drv, pa, size_bytes, &shm->n_pages);
+	if (!shm->pages) {
+		free(shm);
+		return TS_ENOMEM;
+	}
+	shm->drv = drv;
+	shm->kind = kind;
+	shm->size_bytes = size_bytes;
+	shm->static_pa = true;
+	shm->host = carveout_ptr(drv, pa, size_bytes);
+	table_insert(drv, shm);
+	*out = shm;
+	return 0;
+}
+
+int optee_shm_move_static(struct optee_shm *shm, paddr_t pa)
+{
+	struct optee_drv *drv = shm->drv;
+	paddr_t *pages, *old_pages;
+	size_t n_pages, old_n;
+	bool owned, contig;
+
+	if (shm->registered || shm->static_pa || !carveout_ptr(drv, pa, shm->size_bytes) ||
+	    !pa_is_page_aligned(pa))
+		return TS_EINVAL;
+	pages = static_pages(drv, pa, shm->size_bytes, &n_pages);
+	if (!pages)
+		return TS_ENOMEM;
+	pthread_mutex_lock(&drv->lock);
+	old_pages = shm->pages;
+	old_n = shm->n_pages;
+	owned = shm->owns_pages;
+	contig = shm->host != NULL;
+	if (owned)
+		drv->shm_pages_held -= old_n;
+	shm->pages = pages;
+	shm->n_pages = n_pages;
+	shm->offset_bytes = 0;
+	shm->host = carveout_ptr(drv, pa, shm->size_bytes);
+	shm->owns_pages = false;
+	shm->static_pa = true;
+	if (shm->kind == OPTEE_SHM_KIND_WRAP)
+		shm->kind = OPTEE_SHM_KIND_CLIENT; /* the client's memory is now a shadow */
+	pthread_mutex_unlock(&drv->lock);
+	if (owned && old_n) {
+		int rc = contig ? guest_mem_free_contig(drv->mem, old_pages[0], old_n)
+				: guest_mem_free_pages(drv->mem, old_pages, old_n);
+
+		(void)rc; /* our own pages (see shm_release_memory) */
+	}
+	free(old_pages);
+	return 0;
+}
+
 struct optee_shm *optee_shm_get(struct optee_drv *drv, uint64_t cookie)
 {
 	struct optee_shm *s;
@@ -526,6 +617,17 @@ static int shm_check_locked(struct optee_drv *drv, const struct optee_shm *s, si
 		return TS_EINVAL;
 	if (s->offset_bytes && s->owns_pages)
 		return TS_EINVAL;
+	if (s->static_pa) {
+		/* Carveout memory: one run at a page start, reached at its carveout address. */
+		if (s->owns_pages || s->registered || s->offset_bytes || !s->host ||
+		    s->host != carveout_ptr(drv, s->pages[0], s->size_bytes) ||
+		    !pa_is_page_aligned(s->pages[0]))
+			return TS_EINVAL;
+		for (i = 1; i < s->n_pages; i++)
+			if (pa_addr(s->pages[i]) != pa_addr(s->pages[0]) + i * SMALL_PAGE_SIZE)
+				return TS_EINVAL;
+		return 0;
+	}
 	for (i = 0; i < s->n_pages; i++) {
 		if (!pa_is_page_aligned(s->pages[i]) ||
 		    !guest_mem_ptr(drv->mem, s->pages[i], SMALL_PAGE_SIZE))

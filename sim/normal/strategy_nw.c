@@ -11,8 +11,10 @@
 #include "sim/common/ts_err.h"
 
 extern const struct nw_strategy_ops nw_dynamic_ops;
+extern const struct nw_strategy_ops nw_carveout_ops;
 
 static const struct nw_strategy_ops *const registry[STRATEGY_COUNT] = {
+	[STRATEGY_CARVEOUT] = &nw_carveout_ops,
 	[STRATEGY_DYNAMIC] = &nw_dynamic_ops,
 };
 
@@ -57,7 +59,7 @@ int nw_strategy_init(struct nw_strategy *s, struct optee_drv *drv,
 	if (rc) {
 		if (err && err_bytes)
 			snprintf(err, err_bytes, "strategy \"%s\": init failed: %s", ops->name,
-				 ts_strerror(rc));
+				 s->refusal ? s->refusal : ts_strerror(rc));
 		return rc;
 	}
 	s->ops = ops;

@@ -107,6 +107,7 @@ struct nw_strategy {
 	struct optee_drv *drv;
 	struct strategy_params params;
 	void *priv;                          /* the strategy's own state */
+	const char *refusal;                 /* init failed: why, in words (static), or NULL */
 	struct nw_strategy_counters cnt;
 };
 

@@ -237,6 +237,12 @@ static TEEC_Result shm_finish_setup(struct teec_context_impl *c, TEEC_SharedMemo
 		free(s);
 		return res;
 	}
+	/*
+	 * A strategy may move a registered block elsewhere (carveout: into the
+	 * static area); the client's buffer is then a shadow, copied at invoke.
+	 */
+	if (!allocated && optee_shm_host(shm) != sm->buffer)
+		shadowed = true;
 	s->ctx = c;
 	s->shm = shm;
 	s->shadowed = shadowed;

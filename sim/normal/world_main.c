@@ -45,6 +45,7 @@ int guest_world_main(int argc, char **argv)
 	struct smc_conduit conduit;
 	struct optee_drv *drv = NULL;
 	struct optee_drv_config dcfg = { 0 };
+	struct dram_view *carveout_view = NULL;
 	struct scenario_result res = { 0 };
 	struct guest_mem_stats gst;
 	char err[256] = "";
@@ -91,6 +92,20 @@ int guest_world_main(int argc, char **argv)
 		}
 		gm_ready = true;
 	}
+	/*
+	 * The static carveout, for the strategy that shares memory through it: a lone normal
+	 * world owns it all (per-VM partitions under a hypervisor are not built yet).
+	 */
+	if (sid == STRATEGY_CARVEOUT) {
+		const struct dram_region *co = dram_region_find(dram->layout, DRAM_CARVEOUT, 0);
+
+		if ((rc = dram_view_open(dram, &co, 1, &carveout_view))) {
+			fprintf(stderr, "teeshm world-guest %" PRIu64 ": mapping the carveout: %s\n", vm,
+				ts_strerror(rc));
+			goto out;
+		}
+		dcfg.carveout_host = dram_view_ptr(carveout_view, co->base, co->size_bytes);
+	}
 	/* Its RAM is mapped: drop the DRAM memfd so the guest cannot map anything else later. */
 	close(dram->fd);
 	dram->fd = -1;
@@ -125,6 +140,7 @@ out:
 	optee_drv_destroy(drv);
 	if (gm_ready)
 		guest_mem_fini(&gm);
+	dram_view_close(carveout_view);
 	stage2_unmap_guest_ram(&s2, host);
 	stage2_free(&s2);
 	channels_close(&ch);

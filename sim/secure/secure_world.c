@@ -379,8 +379,9 @@ static void fast_call(struct secure_world *sw, uint32_t client, struct smc_regs 
 		set_regs(r, SW_OS_REVISION_MAJOR, SW_OS_REVISION_MINOR, 0, 0);
 		break;
 	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
-		caps = OPTEE_SMC_SEC_CAP_DYNAMIC_SHM | OPTEE_SMC_SEC_CAP_MEMREF_NULL |
-		       OPTEE_SMC_SEC_CAP_RPC_ARG;
+		caps = OPTEE_SMC_SEC_CAP_MEMREF_NULL | OPTEE_SMC_SEC_CAP_RPC_ARG;
+		if (sw_dynamic_shm(sw))
+			caps |= OPTEE_SMC_SEC_CAP_DYNAMIC_SHM;
 		if (sw->carveout)
 			caps |= OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM;
 		if (sw->cfg.virtualization)

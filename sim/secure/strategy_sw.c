@@ -5,6 +5,7 @@
 
 /* NULL: the strategy is known by name but has no secure half yet. */
 static const struct sw_strategy_ops *const sw_strategies[STRATEGY_COUNT] = {
+	[STRATEGY_CARVEOUT] = &sw_strategy_carveout_ops,
 	[STRATEGY_DYNAMIC] = &sw_strategy_dynamic_ops,
 };
 

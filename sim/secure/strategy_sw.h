@@ -82,6 +82,7 @@ struct sw_strategy {
 
 /* The secure halves that exist (strategies/<name>/sw.c). */
 extern const struct sw_strategy_ops sw_strategy_dynamic_ops;
+extern const struct sw_strategy_ops sw_strategy_carveout_ops;
 
 /* The secure half of strategy id, or NULL when it is not implemented (yet). */
 const struct sw_strategy_ops *sw_strategy_ops_find(enum strategy_id id);

@@ -66,6 +66,15 @@ static inline struct sw_client *sw_client_of(struct secure_world *sw, uint16_t c
 	return &sw->clients[client];
 }
 
+/*
+ * Whether REGISTER_SHM is offered (OPTEE_SMC_SEC_CAP_DYNAMIC_SHM): not under
+ * "carveout", which shares through the static area only (CFG_CORE_DYN_SHM=n).
+ */
+static inline bool sw_dynamic_shm(const struct secure_world *sw)
+{
+	return sw->strategy_id != STRATEGY_CARVEOUT;
+}
+
 /* The strategy's decisions, as OP-TEE's mobj_* wrappers over mobj_ops. */
 static inline int sw_use_begin(struct secure_world *sw, uint16_t client, struct sw_mobj *m)
 {

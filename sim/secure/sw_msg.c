@@ -63,9 +63,15 @@ void sw_msg_count_result(struct secure_world *sw, uint16_t client, TEE_Result re
 	}
 }
 
-/* Refused memory: resource exhaustion is the TEE's, anything else is a bad parameter. */
+/*
+ * Refused memory: resource exhaustion is the TEE's, a feature the strategy
+ * has off (dynamic shm under "carveout") is not supported, anything else is
+ * a bad parameter.
+ */
 static TEE_Result tee_from_map_err(int rc)
 {
+	if (rc == TS_ENOSYS)
+		return TEE_ERROR_NOT_SUPPORTED;
 	return rc == TS_ENOMEM || rc == TS_ENOSPC ? TEE_ERROR_OUT_OF_MEMORY :
 						    TEE_ERROR_BAD_PARAMETERS;
 }
@@ -562,6 +568,11 @@ static void entry_register_shm(struct sw_call *c)
 	bool deferred;
 	int rc;
 
+	/* Not offered: refused before the list is read (nothing gets mapped for it). */
+	if (!sw_dynamic_shm(c->sw)) {
+		set_result(c, TEE_ERROR_NOT_SUPPORTED, TEE_ORIGIN_TEE);
+		return;
+	}
 	if (c->num_params != 1 ||
 	    c->params[0].attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG) ||
 	    tm->shm_ref == 0 || sw_shm_find(c->sw, c->client, tm->shm_ref)) {

@@ -232,6 +232,29 @@ static void test_kill_guest_mid_run(void **state)
 	assert_no_leftover_worlds();
 }
 
+/*
+ * The static 1 MiB carveout carries every call without a single dynamic mapping, but a
+ * 1.5 MiB TA image does not fit: "1 megabyte is not enough to run GP tests" (the seed thread).
+ */
+static void test_carveout_too_small_for_big_ta(void **state)
+{
+	const char *args[] = { "run", "--no-hv", "--strategy", "carveout", "--iterations", "2", NULL };
+	struct run_out o = run(args, 0, 0);
+	const char *g, *s;
+
+	(void)state;
+	assert_int_equal(o.exit_code, 1);
+	assert_non_null(g = line_of(o.text, "guest", 0));
+	assert_int_equal(field(g, "failures"), 1);
+	assert_non_null(strstr(g, "open bigload: 0xffff000c"));
+	assert_true(field(g, "bytes_verified") > 1000000); /* everything else went through */
+	assert_non_null(s = line_of(o.text, "secure", -1));
+	assert_int_equal(field(s, "maps"), 0);
+	assert_int_equal(field(s, "mapped_pages"), 0);
+	free(o.text);
+	assert_no_leftover_worlds();
+}
+
 /* Ctrl-C stops every world and the launcher exits 130, leaving no process behind. */
 static void test_interrupt(void **state)
 {
@@ -251,6 +274,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_direct),
 		cmocka_unit_test(test_four_guests),
 		cmocka_unit_test(test_kill_guest_mid_run),
+		cmocka_unit_test(test_carveout_too_small_for_big_ta),
 		cmocka_unit_test(test_interrupt),
 	};
 

@@ -353,7 +353,6 @@ static void test_unknown_strategy_refused(void **state)
 		{ STRATEGY_COUNT, TS_EINVAL, "unknown strategy" },
 		{ -1, TS_EINVAL, "unknown strategy" },
 		{ 1000, TS_EINVAL, "unknown strategy" },
-		{ STRATEGY_CARVEOUT, TS_ENOSYS, "\"carveout\"" },
 		{ STRATEGY_CACHED, TS_ENOSYS, "\"cached\"" },
 		{ STRATEGY_RPC, TS_ENOSYS, "\"rpc\"" },
 	};
