@@ -256,6 +256,29 @@ static TEEC_Result shm_finish_setup(struct teec_context_impl *c, TEEC_SharedMemo
 	return TEEC_SUCCESS;
 }
 
+/*
+ * The common opening of TEEC_RegisterSharedMemory / TEEC_AllocateSharedMemory:
+ * check the arguments, start the trace, check the flags.  NULL context on an
+ * argument error (nothing traced); otherwise the context, with *res the verdict.
+ */
+static struct teec_context_impl *shm_op_begin(TEEC_Context *context, TEEC_SharedMemory *sharedMem,
+					      struct optee_trace_op *t, TEEC_Result *res)
+{
+	struct teec_context_impl *c;
+
+	if (!context || !context->imp || !sharedMem) {
+		*res = TEEC_ERROR_BAD_PARAMETERS;
+		return NULL;
+	}
+	c = context->imp;
+	sharedMem->imp = NULL;
+	t->shm_size_bytes = sharedMem->size;
+	t->shm_flags = sharedMem->flags;
+	trace(c->drv, false, t, 0, 0);
+	*res = shm_flags_ok(sharedMem);
+	return c;
+}
+
 TEEC_Result TEEC_RegisterSharedMemory(TEEC_Context *context, TEEC_SharedMemory *sharedMem)
 {
 	struct optee_trace_op t = { .kind = OPTEE_TRACE_REGISTER_SHM, .context = context,
@@ -266,14 +289,9 @@ TEEC_Result TEEC_RegisterSharedMemory(TEEC_Context *context, TEEC_SharedMemory *
 	bool in_ram;
 	int rc;
 
-	if (!context || !context->imp || !sharedMem)
-		return TEEC_ERROR_BAD_PARAMETERS;
-	c = context->imp;
-	sharedMem->imp = NULL;
-	t.shm_size_bytes = sharedMem->size;
-	t.shm_flags = sharedMem->flags;
-	trace(c->drv, false, &t, 0, 0);
-	res = shm_flags_ok(sharedMem);
+	c = shm_op_begin(context, sharedMem, &t, &res);
+	if (!c)
+		return res;
 	if (res == TEEC_SUCCESS && !sharedMem->buffer && sharedMem->size)
 		res = TEEC_ERROR_BAD_PARAMETERS;
 	if (res != TEEC_SUCCESS)
@@ -302,14 +320,9 @@ TEEC_Result TEEC_AllocateSharedMemory(TEEC_Context *context, TEEC_SharedMemory *
 	struct optee_shm *shm;
 	TEEC_Result res;
 
-	if (!context || !context->imp || !sharedMem)
-		return TEEC_ERROR_BAD_PARAMETERS;
-	c = context->imp;
-	sharedMem->imp = NULL;
-	t.shm_size_bytes = sharedMem->size;
-	t.shm_flags = sharedMem->flags;
-	trace(c->drv, false, &t, 0, 0);
-	res = shm_flags_ok(sharedMem);
+	c = shm_op_begin(context, sharedMem, &t, &res);
+	if (!c)
+		return res;
 	if (res != TEEC_SUCCESS)
 		goto out;
 	/* Contiguous: the client gets one flat pointer. */
