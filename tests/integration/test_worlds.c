@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,44 @@ struct run_out {
 	char *text;
 };
 
-/* Run teeshm with args, optionally sending sig after delay_ms; capture stdout. */
+/* How many live processes have parent pid (from /proc/<pid>/stat). */
+static int count_children(pid_t parent)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		char path[300], buf[512];
+		FILE *f;
+		int ppid = 0;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			const char *rp = strrchr(buf, ')');
+
+			if (rp)
+				sscanf(rp + 2, "%*c %d", &ppid);
+		}
+		fclose(f);
+		n += ppid == parent;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool has_child(pid_t pid)
+{
+	return count_children(pid) > 0;
+}
+
+/* Run teeshm with args, optionally sending sig delay_ms after its worlds started; capture stdout. */
 static struct run_out run(const char *const *args, int sig, int delay_ms)
 {
 	struct run_out o = { 0 };
@@ -57,7 +95,12 @@ static struct run_out run(const char *const *args, int sig, int delay_ms)
 	close(fds[1]);
 	if (sig) {
 		struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+		struct timespec tick = { 0, 10 * 1000000L };
+		int waited_ms;
 
+		/* Signal a launcher that is up: wait (bounded) until it has spawned its worlds. */
+		for (waited_ms = 0; waited_ms < 20000 && !has_child(pid); waited_ms += 10)
+			nanosleep(&tick, NULL);
 		nanosleep(&ts, NULL);
 		kill(pid, sig);
 	}
@@ -125,35 +168,9 @@ static long long field(const char *line, const char *key)
 /* No world process may outlive a run: anything orphaned was re-parented to us. */
 static void assert_no_leftover_worlds(void)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int found = 0;
-
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	assert_non_null(d);
-	while ((e = readdir(d))) {
-		char path[300], buf[512];
-		FILE *f;
-		int ppid = 0;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f)) {
-			const char *rp = strrchr(buf, ')');
-
-			if (rp)
-				sscanf(rp + 2, "%*c %d", &ppid);
-		}
-		fclose(f);
-		found += ppid == getpid();
-	}
-	closedir(d);
-	assert_int_equal(found, 0);
+	assert_int_equal(count_children(getpid()), 0);
 }
 
 /* One normal world straight to the secure world: all data right, nothing mapped at the end. */
