@@ -81,3 +81,7 @@ add_test(NAME cli_bad_strategy COMMAND ${EXPECT} 2 "--strategy 'fastest' is not 
 add_test(NAME cli_strategy_not_yet COMMAND ${EXPECT} 1 "not implemented yet" -- $<TARGET_FILE:teeshm> run --no-hv --strategy cached)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)
+
+# The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
+set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc
+  test_normal_world test_strategy_nw test_carveout PROPERTIES LABELS threads)
