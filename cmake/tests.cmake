@@ -24,6 +24,8 @@ teeshm_unit_test(NAME test_teec_inproc SOURCES tests/integration/test_teec_inpro
   LIBS teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_carveout SOURCES tests/integration/test_carveout.c
   LIBS teeshm_normal teeshm_secure)
+teeshm_unit_test(NAME test_rpc_strategy SOURCES tests/integration/test_rpc_strategy.c
+  LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
   LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_json SOURCES tests/unit/test_json.c LIBS teeshm_common)
@@ -79,9 +81,10 @@ add_test(NAME cli_out_of_range COMMAND ${EXPECT} 2 "--vms 0 is out of range" -- 
 add_test(NAME cli_bad_profile COMMAND ${EXPECT} 2 "cannot open" -- $<TARGET_FILE:teeshm> mm --profile /nonexistent.ini)
 add_test(NAME cli_bad_strategy COMMAND ${EXPECT} 2 "--strategy 'fastest' is not one of" -- $<TARGET_FILE:teeshm> run --strategy fastest)
 add_test(NAME cli_strategy_not_yet COMMAND ${EXPECT} 1 "not implemented yet" -- $<TARGET_FILE:teeshm> run --no-hv --strategy cached)
+add_test(NAME run_rpc_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy rpc --kill-guest 1 --kill-at-smc 40)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)
 
 # The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
 set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc
-  test_normal_world test_strategy_nw test_carveout PROPERTIES LABELS threads)
+  test_normal_world test_strategy_nw test_carveout test_rpc_strategy PROPERTIES LABELS threads)

@@ -12,10 +12,12 @@
 
 extern const struct nw_strategy_ops nw_dynamic_ops;
 extern const struct nw_strategy_ops nw_carveout_ops;
+extern const struct nw_strategy_ops nw_rpc_ops;
 
 static const struct nw_strategy_ops *const registry[STRATEGY_COUNT] = {
 	[STRATEGY_CARVEOUT] = &nw_carveout_ops,
 	[STRATEGY_DYNAMIC] = &nw_dynamic_ops,
+	[STRATEGY_RPC] = &nw_rpc_ops,
 };
 
 const struct nw_strategy_ops *nw_strategy_lookup(enum strategy_id id)

@@ -725,6 +725,8 @@ int sw_check(struct secure_world *sw)
 
 		if ((rc = check_client_shm(sw, (uint16_t)i, mappings)))
 			goto out;
+		if (sw->strategy.ops->mappings_held)
+			mappings[i] += sw->strategy.ops->mappings_held(&sw->strategy, (uint16_t)i);
 		shm_total += c->n_shm;
 		deferred_total += c->n_shm_deferred;
 		/* Our books, the memory manager's, and the counters all agree. */

@@ -101,7 +101,7 @@ struct core_mm *sw_mm(struct secure_world *sw);
  * the launcher.  smc_* count SMC-level failures by return code, tee_* count
  * calls whose optee_msg_arg.ret was that error.
  */
-#define SW_STATS_VERSION 2
+#define SW_STATS_VERSION 3
 #define SW_STATS_FIELDS(X)                                                          \
 	X(fast_calls)                                                               \
 	X(yielding_calls)      /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG started */   \
@@ -143,7 +143,13 @@ struct core_mm *sw_mm(struct secure_world *sw);
 	/* The strategy's (use_begin / use_end of described buffers): */           \
 	X(maps_on_use)         /* a use found nothing mapped and mapped it */       \
 	X(map_reuses)          /* a use found the mapping there (overlapping use) */ \
-	X(unmaps_on_last_user) /* the last use ended and unmapped */
+	X(unmaps_on_last_user) /* the last use ended and unmapped */                \
+	/* The "rpc" strategy's pool of secure-world buffers: */                  \
+	X(pool_chunks_allocated) /* chunks asked for by SHM_ALLOC, mapped, kept */ \
+	X(pool_chunks_freed)   /* chunks given back (SHM_FREE, or the VM gone) */  \
+	X(pool_pages_peak)     /* most pages the pool held at once */              \
+	X(pool_hits)           /* buffers served from the pool without an RPC */    \
+	X(pool_misses)         /* buffers that needed a new chunk first */
 
 struct sw_stats {
 #define SW_STATS_DECLARE(name) uint64_t name;

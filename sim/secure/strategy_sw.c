@@ -7,6 +7,7 @@
 static const struct sw_strategy_ops *const sw_strategies[STRATEGY_COUNT] = {
 	[STRATEGY_CARVEOUT] = &sw_strategy_carveout_ops,
 	[STRATEGY_DYNAMIC] = &sw_strategy_dynamic_ops,
+	[STRATEGY_RPC] = &sw_strategy_rpc_ops,
 };
 
 const struct sw_strategy_ops *sw_strategy_ops_find(enum strategy_id id)

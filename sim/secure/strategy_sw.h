@@ -71,6 +71,12 @@ struct sw_strategy_ops {
 	void (*vm_destroyed)(struct sw_strategy *s, uint16_t client);
 	/* The strategy's own invariants (big lock held, from sw_check).  0 or TS_E*. */
 	int (*check)(struct sw_strategy *s);
+	/*
+	 * core_mm mappings the strategy holds for client on its own (a pool),
+	 * beyond those of calls and registered objects; sw_check counts them
+	 * in the client's books.  NULL: none.
+	 */
+	uint64_t (*mappings_held)(struct sw_strategy *s, uint16_t client);
 };
 
 struct sw_strategy {
@@ -83,6 +89,7 @@ struct sw_strategy {
 /* The secure halves that exist (strategies/<name>/sw.c). */
 extern const struct sw_strategy_ops sw_strategy_dynamic_ops;
 extern const struct sw_strategy_ops sw_strategy_carveout_ops;
+extern const struct sw_strategy_ops sw_strategy_rpc_ops;
 
 /* The secure half of strategy id, or NULL when it is not implemented (yet). */
 const struct sw_strategy_ops *sw_strategy_ops_find(enum strategy_id id);

@@ -156,7 +156,7 @@ TEE_Result sw_rpc_cmd(struct sw_call *c, uint32_t cmd, uint32_t num_params,
 					return TEE_ERROR_BAD_PARAMETERS;
 				/* A buffer the normal world lent us: it knows it by its cookie. */
 				mp[i].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT + k;
-				mp[i].u.rmem.offs = p->u.memref.offs;
+				mp[i].u.rmem.offs = shm->nw_offs_bytes + p->u.memref.offs;
 				mp[i].u.rmem.size = p->u.memref.size;
 				mp[i].u.rmem.shm_ref = shm->cookie;
 			} else {

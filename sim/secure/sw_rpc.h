@@ -38,6 +38,8 @@ struct sw_rpc_shm {
 	uint64_t cookie;
 	vaddr_t va;              /* first byte, through the secure MMU (set by the strategy) */
 	uint64_t size_bytes;     /* as requested */
+	uint64_t nw_offs_bytes;  /* where it starts in the normal world's buffer `cookie` (a pool
+				  * slice), else 0 */
 	uint32_t shm_type;       /* OPTEE_RPC_SHM_TYPE_* */
 	struct sw_mobj mobj;
 	struct sw_rpc_shm *next; /* the call's list of live buffers */

@@ -1344,7 +1344,7 @@ static void trace_end(void *ctx, const struct optee_trace_op *op)
 static void test_trace_hook(void **state)
 {
 	static const struct optee_trace_ops ops = { trace_begin, trace_end };
-	struct trace_counts t = { { 0 } };
+	struct trace_counts t = { 0 };
 	struct rig g;
 	TEEC_Context ctx;
 	TEEC_Session sess;

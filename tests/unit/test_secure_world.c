@@ -2194,7 +2194,7 @@ static void test_use_that_cannot_map(void **state)
  */
 static void test_strategy_by_name(void **state)
 {
-	static const char *const not_yet[] = { "cached", "rpc" };
+	static const char *const not_yet[] = { "cached" };
 	struct sw_config cfg = base_cfg();
 	struct dram_config dc;
 	struct secure_world *sw;

@@ -354,7 +354,6 @@ static void test_unknown_strategy_refused(void **state)
 		{ -1, TS_EINVAL, "unknown strategy" },
 		{ 1000, TS_EINVAL, "unknown strategy" },
 		{ STRATEGY_CACHED, TS_ENOSYS, "\"cached\"" },
-		{ STRATEGY_RPC, TS_ENOSYS, "\"rpc\"" },
 	};
 	struct strategy_params p;
 	struct optee_drv *drv = NULL;
