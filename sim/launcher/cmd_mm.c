@@ -21,6 +21,7 @@
 #include "sim/common/profile.h"
 #include "sim/common/ts_err.h"
 #include "sim/launcher/cli.h"
+#include "sim/secure/cost.h"
 #include "sim/secure/mm/core_memprot.h"
 #include "sim/secure/mm/core_mm.h"
 #include "sim/secure/mmu_dump.h"
@@ -265,21 +266,9 @@ static int dump(struct run_state *s, const char *tag)
 /* The secure core's counters as the cost model sees them (map-side work only; no SMCs here). */
 static uint64_t modeled_cycles(const struct run_state *s)
 {
-	const struct tlb_stats *t = &s->mm.tlb.stats;
-	const struct cost_counts c = {
-		.pte_writes = s->mm.pgt.pte_writes,
-		.walk_levels = s->mm.stats.walk_levels,
-		.tlbi_va = t->tlbi_va,
-		.tlbi_vaa = t->tlbi_vaa,
-		.tlbi_range = t->tlbi_range,
-		.tlbi_asid = t->tlbi_asid,
-		.tlbi_all = t->tlbi_all,
-		.dsb = t->dsb,
-		.isb = t->isb,
-		.maps = s->mm.stats.maps,
-		.unmaps = s->mm.stats.unmaps,
-	};
+	struct cost_counts c;
 
+	core_mm_cost_counts(&s->mm, &c);
 	return profile_modeled_cycles(&s->prof, &c);
 }
 

@@ -22,6 +22,7 @@
 #include "sim/common/profile.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
+#include "sim/secure/cost.h"
 #include "sim/secure/secure_world.h"
 
 struct server {
@@ -56,20 +57,8 @@ static void print_stats(struct secure_world *sw, const struct profile *prof, int
 #undef SUM
 	}
 	sw_stats_total(sw, &sws);
-	cc = (struct cost_counts){
-		.smcs = mb.calls,
-		.pte_writes = mm->pgt.pte_writes,
-		.walk_levels = mm->stats.walk_levels,
-		.tlbi_va = t->tlbi_va,
-		.tlbi_vaa = t->tlbi_vaa,
-		.tlbi_range = t->tlbi_range,
-		.tlbi_asid = t->tlbi_asid,
-		.tlbi_all = t->tlbi_all,
-		.dsb = t->dsb,
-		.isb = t->isb,
-		.maps = mm->stats.maps,
-		.unmaps = mm->stats.unmaps,
-	};
+	core_mm_cost_counts(mm, &cc);
+	cc.smcs = mb.calls;
 	cycles = profile_modeled_cycles(prof, &cc);
 
 	json_begin(&j, stdout, false);

@@ -23,6 +23,7 @@
 #include "sim/normal/include/tee_client_api.h"
 #include "sim/normal/optee_drv.h"
 #include "sim/normal/teec_sim.h"
+#include "sim/secure/cost.h"
 #include "sim/secure/secure_world.h"
 
 struct counting {
@@ -42,23 +43,11 @@ static int counting_call(void *ctx, struct smc_regs *regs)
 /* Everything the cost model counts, read from the worlds right now. */
 static struct cost_counts snapshot(struct secure_world *sw, const struct counting *cpu)
 {
-	const struct core_mm *mm = sw_mm(sw);
-	const struct tlb_stats *t = &mm->tlb.stats;
+	struct cost_counts c;
 
-	return (struct cost_counts){
-		.smcs = cpu->smcs,
-		.pte_writes = mm->pgt.pte_writes,
-		.walk_levels = mm->stats.walk_levels,
-		.tlbi_va = t->tlbi_va,
-		.tlbi_vaa = t->tlbi_vaa,
-		.tlbi_range = t->tlbi_range,
-		.tlbi_asid = t->tlbi_asid,
-		.tlbi_all = t->tlbi_all,
-		.dsb = t->dsb,
-		.isb = t->isb,
-		.maps = mm->stats.maps,
-		.unmaps = mm->stats.unmaps,
-	};
+	core_mm_cost_counts(sw_mm(sw), &c);
+	c.smcs = cpu->smcs;
+	return c;
 }
 
 static struct cost_counts diff(struct cost_counts a, struct cost_counts b)
