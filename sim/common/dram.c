@@ -3,26 +3,14 @@
 #include "sim/common/dram.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sim/common/errmsg.h"
 #include "sim/common/ts_err.h"
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 void dram_config_default(struct dram_config *cfg)
 {
@@ -59,11 +47,11 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 static int check_size(const char *field, uint64_t bytes, char *err, size_t err_len)
 {
 	if (bytes == 0 || (bytes & SMALL_PAGE_MASK))
-		return fail(err, err_len, TS_EINVAL,
+		return ts_errf(err, err_len, TS_EINVAL,
 			    "dram config: %s = %llu bytes; must be a non-zero multiple of 4096",
 			    field, (unsigned long long)bytes);
 	if (bytes > DRAM_PA_LIMIT)
-		return fail(err, err_len, TS_ERANGE, "dram config: %s = %llu bytes is larger than 1 TiB",
+		return ts_errf(err, err_len, TS_ERANGE, "dram config: %s = %llu bytes is larger than 1 TiB",
 			    field, (unsigned long long)bytes);
 	return 0;
 }
@@ -95,7 +83,7 @@ int dram_layout_create(const struct dram_config *cfg, struct dram_layout **out, 
 	if ((rc = check_size("guest_ram_bytes", cfg->guest_ram_bytes, err, err_len)))
 		return rc;
 	if (cfg->n_guests == 0)
-		return fail(err, err_len, TS_EINVAL, "dram config: n_guests must be at least 1");
+		return ts_errf(err, err_len, TS_EINVAL, "dram config: n_guests must be at least 1");
 
 	/* Check the end address before allocating anything; all terms are < 2^40. */
 	next = DRAM_PA_BASE;
@@ -103,7 +91,7 @@ int dram_layout_create(const struct dram_config *cfg, struct dram_layout **out, 
 		next = align_up(next + fixed[i].bytes, DRAM_REGION_ALIGN_BYTES);
 	guest_stride = align_up(cfg->guest_ram_bytes, DRAM_REGION_ALIGN_BYTES);
 	if ((DRAM_PA_LIMIT - next) / guest_stride < cfg->n_guests)
-		return fail(err, err_len, TS_ERANGE,
+		return ts_errf(err, err_len, TS_ERANGE,
 			    "dram config: %u guests of %llu bytes do not fit below PA 2^40",
 			    cfg->n_guests, (unsigned long long)cfg->guest_ram_bytes);
 
@@ -236,13 +224,13 @@ int dram_create(const struct dram_config *cfg, struct dram **out, char *err, siz
 		return rc;
 	fd = memfd_create("teeshm-dram", MFD_CLOEXEC);
 	if (fd < 0) {
-		rc = fail(err, err_len, TS_EIO, "dram: memfd_create failed: %s", strerror(errno));
+		rc = ts_errf(err, err_len, TS_EIO, "dram: memfd_create failed: %s", strerror(errno));
 		dram_destroy(d);
 		return rc;
 	}
 	d->fd = fd;
 	if (ftruncate(fd, (off_t)d->layout->span_bytes) != 0) {
-		rc = fail(err, err_len, TS_EIO, "dram: ftruncate to %llu bytes failed: %s",
+		rc = ts_errf(err, err_len, TS_EIO, "dram: ftruncate to %llu bytes failed: %s",
 			  (unsigned long long)d->layout->span_bytes, strerror(errno));
 		dram_destroy(d);
 		return rc;
@@ -263,7 +251,7 @@ int dram_adopt_fd(const struct dram_config *cfg, int fd, struct dram **out, char
 		return rc;
 	end = lseek(fd, 0, SEEK_END);
 	if (end < 0 || (uint64_t)end != d->layout->span_bytes) {
-		rc = fail(err, err_len, TS_EINVAL,
+		rc = ts_errf(err, err_len, TS_EINVAL,
 			  "dram: fd %d is %lld bytes, the layout needs %llu", fd, (long long)end,
 			  (unsigned long long)d->layout->span_bytes);
 		dram_destroy(d);

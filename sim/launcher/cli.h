@@ -9,4 +9,11 @@ int cmd_layout(int argc, char **argv);
 int cmd_mm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
+/*
+ * The smallest odd stride >= start that is coprime with n: stepping by it
+ * modulo n visits every one of n pages once, scattered as a long-running
+ * allocator scatters them.
+ */
+uint64_t cli_scatter_stride(uint64_t start, uint64_t n);
+
 #endif

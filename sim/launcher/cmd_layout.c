@@ -35,16 +35,6 @@ static void print_layout(const struct dram_layout *l)
 	}
 }
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
 
 /* One guest's run; returns 0 when every check held. */
 static int exercise_guest(const struct dram *d, const struct dram_view *secure, uint32_t guest,
@@ -80,8 +70,7 @@ static int exercise_guest(const struct dram *d, const struct dram_view *secure, 
 		goto out;
 
 	/* Scatter the pages: a stride coprime to the page count visits each page once. */
-	while (gcd_u64(stride, ram_pages) != 1)
-		stride += 2;
+	stride = cli_scatter_stride(stride, ram_pages);
 	for (i = 0; i < n_list + n_pages; i++) {
 		paddr_t pa = pa_add(ram->base, ((i * stride + guest * 7u) % ram_pages) * SMALL_PAGE_SIZE);
 

@@ -105,16 +105,6 @@ static uint64_t percentile(uint64_t *v, size_t n, unsigned pct)
 	return v[rank ? rank - 1 : 0];
 }
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
 
 /* The guest's page allocator: a stride coprime to its page count scatters pages over all of RAM. */
 static paddr_t guest_alloc_page(struct guest *g)
@@ -332,8 +322,7 @@ int cmd_mm(int argc, char **argv)
 
 		g->ram = dram_region_find(s.dram->layout, DRAM_GUEST_RAM, gi);
 		pages = g->ram->size_bytes / SMALL_PAGE_SIZE;
-		for (g->stride = 40503 + 2 * gi; gcd_u64(g->stride, pages) != 1; g->stride += 2)
-			;
+		g->stride = cli_scatter_stride(40503 + 2 * gi, pages);
 		g->bufs = calloc(s.o.buffers, sizeof(*g->bufs));
 		if (!g->bufs || (rc = dram_view_open(s.dram, &g->ram, 1, &g->view)) ||
 		    (rc = core_mm_vm_created(&s.mm, (uint16_t)(gi + 1)))) {

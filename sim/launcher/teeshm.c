@@ -35,6 +35,24 @@ static void usage(FILE *out)
 	fprintf(out, "\nteeshm <command> --help describes a command's options.\n");
 }
 
+uint64_t cli_scatter_stride(uint64_t start, uint64_t n)
+{
+	uint64_t stride = start | 1;
+
+	for (;; stride += 2) {
+		uint64_t a = stride, b = n;
+
+		while (b) {
+			uint64_t t = a % b;
+
+			a = b;
+			b = t;
+		}
+		if (a == 1)
+			return stride;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;

@@ -8,7 +8,30 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/common/optee_msg.h"
+#include "sim/common/optee_smc.h"
 #include "sim/common/ts_err.h"
+#include "sim/normal/optee_drv_internal.h"
+
+size_t nw_arg_bytes(const struct optee_drv *drv, size_t call_bytes)
+{
+	return call_bytes +
+	       (drv->info.rpc_arg ? OPTEE_MSG_GET_ARG_SIZE(drv->info.rpc_param_count) : 0);
+}
+
+void nw_arg_setup(const struct optee_drv *drv, struct nw_arg *a, uint8_t *host, paddr_t ipa,
+		  size_t call_bytes)
+{
+	a->host = host;
+	a->smc_ref = pa_addr(ipa);
+	if (drv->info.rpc_arg) {
+		a->smc_func = OPTEE_SMC_CALL_WITH_RPC_ARG;
+		a->rpc_arg = host + call_bytes;
+		a->rpc_arg_max_params = drv->info.rpc_param_count;
+	} else {
+		a->smc_func = OPTEE_SMC_CALL_WITH_ARG;
+	}
+}
 
 extern const struct nw_strategy_ops nw_dynamic_ops;
 extern const struct nw_strategy_ops nw_carveout_ops;

@@ -51,6 +51,16 @@ struct nw_arg {
 	uint32_t rpc_arg_max_params;
 };
 
+/*
+ * For arg_get implementations: the bytes an arg buffer needs (the call's
+ * arg, plus the RPC arg after it when the secure world offers RPC_ARG), and
+ * filling *a once the buffer at host (IPA ipa) is theirs.
+ */
+struct optee_drv;
+size_t nw_arg_bytes(const struct optee_drv *drv, size_t call_bytes);
+void nw_arg_setup(const struct optee_drv *drv, struct nw_arg *a, uint8_t *host, paddr_t ipa,
+		  size_t call_bytes);
+
 struct nw_strategy_ops {
 	const char *name;
 	/* Set up after the driver probed the secure world (info is known).  0 or TS_E*. */

@@ -23,11 +23,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sim/secure/secure_world.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/common/errmsg.h"
 #include "sim/common/optee_msg.h"
 #include "sim/common/optee_smc.h"
 #include "sim/common/ts_err.h"
@@ -59,18 +59,6 @@ void sw_config_default(struct sw_config *cfg)
 struct core_mm *sw_mm(struct secure_world *sw)
 {
 	return &sw->mm;
-}
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
 }
 
 /* Static areas as OP-TEE maps them at boot (the same as `teeshm mm`). */
@@ -110,32 +98,32 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 
 	*out = NULL;
 	if (!cfg_in || !dram)
-		return fail(err, err_len, TS_EINVAL, "secure world: no config or DRAM");
+		return ts_errf(err, err_len, TS_EINVAL, "secure world: no config or DRAM");
 	if (cfg_in->num_threads == 0 || cfg_in->num_threads > 4096)
-		return fail(err, err_len, TS_EINVAL, "secure world: num_threads %u not in 1..4096",
+		return ts_errf(err, err_len, TS_EINVAL, "secure world: num_threads %u not in 1..4096",
 			    cfg_in->num_threads);
 	if (cfg_in->virtualization && cfg_in->max_guests == 0)
-		return fail(err, err_len, TS_EINVAL,
+		return ts_errf(err, err_len, TS_EINVAL,
 			    "secure world: virtualization needs max_guests > 0");
 	if (cfg_in->max_pages_per_buffer == 0 ||
 	    cfg_in->max_pages_per_buffer > OPTEE_PAGELIST_MAX_ENTRIES)
-		return fail(err, err_len, TS_EINVAL,
+		return ts_errf(err, err_len, TS_EINVAL,
 			    "secure world: max_pages_per_buffer %u not in 1..%u",
 			    cfg_in->max_pages_per_buffer, (unsigned)OPTEE_PAGELIST_MAX_ENTRIES);
 	if (cfg_in->strategy) {
 		id = strategy_find(cfg_in->strategy);
 		if (id < 0)
-			return fail(err, err_len, TS_EINVAL,
+			return ts_errf(err, err_len, TS_EINVAL,
 				    "secure world: unknown strategy \"%s\" (carveout, dynamic, "
 				    "cached or rpc)", cfg_in->strategy);
 	}
 	if (!sw_strategy_ops_find((enum strategy_id)id))
-		return fail(err, err_len, TS_ENOSYS,
+		return ts_errf(err, err_len, TS_ENOSYS,
 			    "secure world: strategy \"%s\" not implemented yet",
 			    strategy_name((enum strategy_id)id));
 	sw = calloc(1, sizeof(*sw));
 	if (!sw)
-		return fail(err, err_len, TS_ENOMEM, "secure world: out of memory");
+		return ts_errf(err, err_len, TS_ENOMEM, "secure world: out of memory");
 	sw->cfg = *cfg_in;
 	/* Our own copies: the caller's name and params need not outlive this call. */
 	sw->strategy_id = (enum strategy_id)id;
@@ -158,46 +146,46 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 
 	sw->clients = calloc(sw->n_clients, sizeof(*sw->clients));
 	if (!sw->clients) {
-		rc = fail(err, err_len, TS_ENOMEM, "secure world: out of memory");
+		rc = ts_errf(err, err_len, TS_ENOMEM, "secure world: out of memory");
 		goto out;
 	}
 	if ((rc = sw_shm_table_init(&sw->shm, sw->cfg.max_shm))) {
-		rc = fail(err, err_len, rc, "secure world: max_shm %u: %s", sw->cfg.max_shm,
+		rc = ts_errf(err, err_len, rc, "secure world: max_shm %u: %s", sw->cfg.max_shm,
 			  ts_strerror(rc));
 		goto out;
 	}
 	if ((rc = sw_session_table_init(&sw->sessions, sw->cfg.max_sessions))) {
-		rc = fail(err, err_len, rc, "secure world: max_sessions %u: %s",
+		rc = ts_errf(err, err_len, rc, "secure world: max_sessions %u: %s",
 			  sw->cfg.max_sessions, ts_strerror(rc));
 		goto out;
 	}
 	if ((rc = dram_view_open_all(dram, &sw->view))) {
-		rc = fail(err, err_len, rc, "secure world: cannot map DRAM: %s", ts_strerror(rc));
+		rc = ts_errf(err, err_len, rc, "secure world: cannot map DRAM: %s", ts_strerror(rc));
 		goto out;
 	}
 	sw->carveout = dram_region_find(dram->layout, DRAM_CARVEOUT, 0);
 	if ((rc = secure_platform_from_dram(sw->view, sw->cfg.xlat_tables, &plat))) {
-		rc = fail(err, err_len, rc, "secure world: platform: %s", ts_strerror(rc));
+		rc = ts_errf(err, err_len, rc, "secure world: platform: %s", ts_strerror(rc));
 		goto out;
 	}
 	meta_bytes = core_mm_metadata_bytes(&sw->cfg.mm, plat.xlat_pool_tables);
 	sw->mm_meta = aligned_alloc(8, (meta_bytes + 7) & ~(size_t)7);
 	if (!sw->mm_meta) {
-		rc = fail(err, err_len, TS_ENOMEM, "secure world: out of memory for MM metadata");
+		rc = ts_errf(err, err_len, TS_ENOMEM, "secure world: out of memory for MM metadata");
 		goto out;
 	}
 	if ((rc = core_mm_init(&sw->mm, &sw->cfg.mm, &plat, sw->mm_meta, meta_bytes))) {
-		rc = fail(err, err_len, rc, "secure world: core_mm_init: %s", ts_strerror(rc));
+		rc = ts_errf(err, err_len, rc, "secure world: core_mm_init: %s", ts_strerror(rc));
 		goto out;
 	}
 	if ((rc = map_statics(sw))) {
-		rc = fail(err, err_len, rc, "secure world: static mappings: %s", ts_strerror(rc));
+		rc = ts_errf(err, err_len, rc, "secure world: static mappings: %s", ts_strerror(rc));
 		goto out;
 	}
 	if (!sw->cfg.virtualization) {
 		/* The lone normal world is client 0 and VM 0, alive from boot. */
 		if ((rc = core_mm_vm_created(&sw->mm, 0))) {
-			rc = fail(err, err_len, rc, "secure world: VM 0: %s", ts_strerror(rc));
+			rc = ts_errf(err, err_len, rc, "secure world: VM 0: %s", ts_strerror(rc));
 			goto out;
 		}
 		sw->clients[0].alive = true;
@@ -208,13 +196,13 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 	}
 	ops = sw_strategy_ops_find(sw->strategy_id);
 	if ((rc = ops->init(&sw->strategy, sw, &params))) {
-		rc = fail(err, err_len, rc, "secure world: strategy %s: %s", ops->name,
+		rc = ts_errf(err, err_len, rc, "secure world: strategy %s: %s", ops->name,
 			  ts_strerror(rc));
 		goto out;
 	}
 	sw->strategy.ops = ops; /* from now on sw_destroy finishes it */
 	if ((rc = sw_threads_start(sw))) {
-		rc = fail(err, err_len, rc, "secure world: %u threads: %s", sw->cfg.num_threads,
+		rc = ts_errf(err, err_len, rc, "secure world: %u threads: %s", sw->cfg.num_threads,
 			  ts_strerror(rc));
 		goto out;
 	}

@@ -282,24 +282,14 @@ static void co_shm_release(struct nw_strategy *s, struct optee_shm *shm)
 static int co_arg_get(struct nw_strategy *s, size_t call_bytes, struct nw_arg *a)
 {
 	struct optee_drv *drv = s->drv;
-	bool rpc_arg = drv->info.rpc_arg;
-	size_t total = call_bytes +
-		       (rpc_arg ? OPTEE_MSG_GET_ARG_SIZE(drv->info.rpc_param_count) : 0);
+	size_t total = nw_arg_bytes(drv, call_bytes);
 	int rc;
 
 	memset(a, 0, sizeof(*a));
 	rc = block_get(s, total, OPTEE_SHM_KIND_ARG, &a->shm);
 	if (rc)
 		return rc;
-	a->host = a->shm->host;
-	a->smc_ref = pa_addr(a->shm->pages[0]);
-	if (rpc_arg) {
-		a->smc_func = OPTEE_SMC_CALL_WITH_RPC_ARG;
-		a->rpc_arg = a->host + call_bytes;
-		a->rpc_arg_max_params = drv->info.rpc_param_count;
-	} else {
-		a->smc_func = OPTEE_SMC_CALL_WITH_ARG;
-	}
+	nw_arg_setup(drv, a, a->shm->host, a->shm->pages[0], call_bytes);
 	return 0;
 }
 
