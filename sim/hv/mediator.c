@@ -69,6 +69,8 @@ struct hv_call {
 	uint64_t pending_arg;     /* ALLOC: size; FREE/CMD: cookie */
 	uint64_t reg_cookie;      /* REGISTER_SHM: cookie and pages, booked on success */
 	uint32_t reg_pages;
+	uint64_t reg_offset;      /* ... the buffer's offset in its first page */
+	uint64_t *reg_ipas;       /* ... and its guest pages (IPAs), owned until booked */
 };
 
 struct hv_rpc_shm {
@@ -79,9 +81,16 @@ struct hv_rpc_shm {
 	paddr_t shadow_pa;
 };
 
+/*
+ * A buffer the guest registered: its guest pages are kept so that
+ * CALL_WITH_REGD_ARG, which names an arg by (cookie, offset), can be
+ * shadowed like any other arg.
+ */
 struct hv_reg_shm {
 	uint64_t cookie;
 	uint32_t pages;
+	uint64_t offset_bytes;    /* of the buffer in its first page */
+	uint64_t *page_ipa;       /* pages entries */
 };
 
 struct hv_guest {
@@ -213,8 +222,14 @@ static void *hv_accessor_map(void *ctx, paddr_t pa, size_t len)
  * of PAs in hypervisor pages.  Every data page must be the guest's own.
  * Returns the new buf_ptr through *out, or a TS_E* code with nothing kept.
  */
+/*
+ * Rewrite the guest's page list at buf_ptr (IPAs) into list pages of our own
+ * holding PAs.  With ipas_out, also hand back a copy of the guest's page IPAs
+ * (malloc'd; the caller frees it) and the buffer's offset in its first page.
+ */
 static int translate_list(struct hv_guest *g, uint64_t buf_ptr, uint64_t size, uint32_t max,
-			  struct hv_list *l, uint32_t *n_pages_out, uint64_t *out)
+			  struct hv_list *l, uint32_t *n_pages_out, uint64_t *out,
+			  uint64_t **ipas_out, uint64_t *offset_out)
 {
 	struct pa_accessor gacc = { guest_accessor_map, g };
 	struct pa_accessor hacc = { hv_accessor_map, g->med };
@@ -228,6 +243,16 @@ static int translate_list(struct hv_guest *g, uint64_t buf_ptr, uint64_t size, u
 	rc = optee_pagelist_read(&gacc, buf_ptr, size, pages, max, &parsed);
 	if (rc)
 		goto out;
+	if (ipas_out) {
+		*ipas_out = malloc(parsed.n_pages * sizeof(**ipas_out));
+		if (!*ipas_out) {
+			rc = TS_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < parsed.n_pages; i++)
+			(*ipas_out)[i] = pa_addr(pages[i]);
+		*offset_out = parsed.offset_bytes;
+	}
 	for (i = 0; i < parsed.n_pages; i++) {
 		paddr_t pa;
 
@@ -251,8 +276,13 @@ static int translate_list(struct hv_guest *g, uint64_t buf_ptr, uint64_t size, u
 	*n_pages_out = (uint32_t)parsed.n_pages;
 	*out = optee_pagelist_buf_ptr(l->pages[0], parsed.offset_bytes);
 out:
-	if (rc)
+	if (rc) {
 		list_free(g->med, l);
+		if (ipas_out) {
+			free(*ipas_out);
+			*ipas_out = NULL;
+		}
+	}
 	free(pages);
 	return rc;
 }
@@ -281,6 +311,7 @@ static void call_put(struct hv_guest *g, struct hv_call *c)
 	list_free(g->med, &c->rpc_list);
 	if (c->shadow)
 		hv_page_free(g->med, c->shadow_pa);
+	free(c->reg_ipas);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -380,6 +411,7 @@ static enum prep call_prepare(struct hv_guest *g, struct hv_call *c, uint64_t ar
 		uint64_t type = p->attr & OPTEE_MSG_ATTR_TYPE_MASK;
 		uint32_t n_pages = 0;
 		uint64_t new_ptr;
+		bool reg;
 		int rc;
 
 		if (type < OPTEE_MSG_ATTR_TYPE_TMEM_INPUT || type > OPTEE_MSG_ATTR_TYPE_TMEM_INOUT)
@@ -391,9 +423,11 @@ static enum prep call_prepare(struct hv_guest *g, struct hv_call *c, uint64_t ar
 			fail_in_guest(g, arg_ipa, TEE_ERROR_BAD_PARAMETERS);
 			return PREP_REFUSED;
 		}
+		reg = c->cmd == OPTEE_MSG_CMD_REGISTER_SHM && !c->reg_ipas;
 		rc = translate_list(g, p->u.tmem.buf_ptr, p->u.tmem.size,
-				    g->med->lim.max_pages_per_buffer, &c->lists[i], &n_pages, &new_ptr);
-		if (!rc && c->cmd == OPTEE_MSG_CMD_REGISTER_SHM) {
+				    g->med->lim.max_pages_per_buffer, &c->lists[i], &n_pages, &new_ptr,
+				    reg ? &c->reg_ipas : NULL, &c->reg_offset);
+		if (!rc && reg) {
 			if (n_pages > g->med->lim.max_pages_per_buffer ||
 			    g->stats.registered_buffers >= g->med->lim.max_shm_buffers ||
 			    g->stats.registered_pages + n_pages > g->med->lim.max_pages_per_guest)
@@ -454,7 +488,10 @@ static void call_complete(struct hv_guest *g, struct hv_call *c)
 	const struct optee_msg_arg *sa = (const struct optee_msg_arg *)c->shadow;
 
 	if (sa->ret == TEE_SUCCESS && c->cmd == OPTEE_MSG_CMD_REGISTER_SHM && c->reg_pages) {
-		g->regs[g->stats.registered_buffers++] = (struct hv_reg_shm){ c->reg_cookie, c->reg_pages };
+		g->regs[g->stats.registered_buffers++] = (struct hv_reg_shm){
+			c->reg_cookie, c->reg_pages, c->reg_offset, c->reg_ipas
+		};
+		c->reg_ipas = NULL; /* the booking owns it now */
 		g->stats.registered_pages += c->reg_pages;
 	} else if (sa->ret == TEE_SUCCESS && c->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM &&
 		   c->num_params >= 1) {
@@ -462,6 +499,7 @@ static void call_complete(struct hv_guest *g, struct hv_call *c)
 
 		if (r) {
 			g->stats.registered_pages -= r->pages;
+			free(r->page_ipa);
 			*r = g->regs[--g->stats.registered_buffers];
 		}
 	}
@@ -600,7 +638,7 @@ static void on_guest_rpc_answer(struct hv_guest *g, struct hv_call *c, struct sm
 			if ((p->attr & OPTEE_MSG_ATTR_NONCONTIG) &&
 			    !translate_list(g, p->u.tmem.buf_ptr, p->u.tmem.size,
 					    g->med->lim.max_pages_per_rpc_buffer, &c->rpc_list, &n_pages,
-					    &new_ptr)) {
+					    &new_ptr, NULL, NULL)) {
 				p->u.tmem.buf_ptr = new_ptr;
 			} else {
 				p->u.tmem.buf_ptr = 0;
@@ -626,9 +664,9 @@ static void to_sw(struct hv_guest *g, struct smc_regs *regs)
 		regs->a[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 }
 
-static void std_call(struct hv_guest *g, struct smc_regs *regs, bool rpc_arg)
+/* A yielding call with its arg at guest IPA arg_ipa, shadowed and sent as CALL_WITH_ARG/_RPC_ARG. */
+static void std_call(struct hv_guest *g, struct smc_regs *regs, uint64_t arg_ipa, bool rpc_arg)
 {
-	uint64_t arg_ipa = optee_smc_reg_pair_to_u64((uint32_t)regs->a[1], (uint32_t)regs->a[2]);
 	struct hv_call *c = call_get(g);
 	enum prep prep;
 	uint32_t smc_err;
@@ -646,10 +684,47 @@ static void std_call(struct hv_guest *g, struct smc_regs *regs, bool rpc_arg)
 		regs->a[0] = prep == PREP_REFUSED ? OPTEE_SMC_RETURN_OK : smc_err;
 		return;
 	}
+	regs->a[0] = rpc_arg ? OPTEE_SMC_CALL_WITH_RPC_ARG : OPTEE_SMC_CALL_WITH_ARG;
 	regs->a[1] = optee_smc_u64_high(pa_addr(c->shadow_pa));
 	regs->a[2] = optee_smc_u64_low(pa_addr(c->shadow_pa));
+	regs->a[3] = 0;
 	to_sw(g, regs);
 	on_sw_return(g, c, regs);
+}
+
+/*
+ * CALL_WITH_REGD_ARG (a1:a2 cookie of a buffer the guest registered, a3 the
+ * arg's offset in it): the guest keeps its args in registered memory, as
+ * Linux's arg cache does, so it registers nothing per call.  Xen refuses the
+ * call; we find the arg's guest page from the registration we booked and
+ * shadow it like any other, so the secure world still reads only our copy.
+ * It gets a CALL_WITH_ARG: the TEE never learns the guest's cookie, and an
+ * RPC arg comes by RPC_ALLOC (as for a REGD_ARG without an inline RPC arg).
+ */
+static void regd_call(struct hv_guest *g, struct smc_regs *regs)
+{
+	uint64_t cookie = optee_smc_reg_pair_to_u64((uint32_t)regs->a[1], (uint32_t)regs->a[2]);
+	const struct hv_reg_shm *r = reg_find(g, cookie);
+	uint64_t pos;
+
+	if (!r || regs->a[3] > (uint64_t)r->pages * SMALL_PAGE_SIZE) {
+		g->stats.refused++;
+		regs->a[0] = OPTEE_SMC_RETURN_EBADADDR;
+		return;
+	}
+	pos = r->offset_bytes + regs->a[3];
+	if (pos / SMALL_PAGE_SIZE >= r->pages) {
+		g->stats.refused++;
+		regs->a[0] = OPTEE_SMC_RETURN_EBADADDR;
+		return;
+	}
+	/* call_prepare checks alignment and that the arg stays in this one page. */
+	std_call(g, regs, r->page_ipa[pos / SMALL_PAGE_SIZE] + pos % SMALL_PAGE_SIZE, false);
+}
+
+static uint64_t std_arg_ipa(const struct smc_regs *regs)
+{
+	return optee_smc_reg_pair_to_u64((uint32_t)regs->a[1], (uint32_t)regs->a[2]);
 }
 
 static void return_from_rpc(struct hv_guest *g, struct smc_regs *regs)
@@ -676,16 +751,17 @@ void hv_guest_smc(void *guest, struct smc_regs *regs)
 	g->stats.smcs++;
 	switch (a0) {
 	case OPTEE_SMC_CALL_WITH_ARG:
-		std_call(g, regs, false);
+		std_call(g, regs, std_arg_ipa(regs), false);
 		break;
 	case OPTEE_SMC_CALL_WITH_RPC_ARG:
-		std_call(g, regs, true);
+		std_call(g, regs, std_arg_ipa(regs), true);
 		break;
 	case OPTEE_SMC_CALL_RETURN_FROM_RPC:
 		return_from_rpc(g, regs);
 		break;
 	case OPTEE_SMC_CALL_WITH_REGD_ARG:
-		/* Its params live in guest memory the TEE reads directly: nothing to translate safely. */
+		regd_call(g, regs);
+		break;
 	case OPTEE_SMC_VM_CREATED:
 	case OPTEE_SMC_VM_DESTROYED:
 		g->stats.refused++;
@@ -776,6 +852,8 @@ int hv_guest_remove(struct hv_mediator *med, struct hv_guest *g)
 	for (i = 0; i < MAX_RPC_SHMS; i++)
 		if (g->rpc_shms[i].used)
 			hv_page_free(med, g->rpc_shms[i].shadow_pa);
+	for (i = 0; i < g->stats.registered_buffers; i++)
+		free(g->regs[i].page_ipa);
 	pthread_mutex_unlock(&g->lock);
 	/* The secure world frees its side: sessions, registered shm, suspended threads. */
 	rc = smc_conduit_call(&g->to_sw, &regs);

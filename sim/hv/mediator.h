@@ -14,6 +14,8 @@
  *    per-guest page limits;
  *  - shadows RPC argument buffers the same way, and translates the buffers a
  *    guest hands to the secure world in RPC answers;
+ *  - accepts CALL_WITH_REGD_ARG (Xen does not): the arg is found in the
+ *    guest's registered buffer and shadowed, and the TEE gets CALL_WITH_ARG;
  *  - when a guest dies, drops its calls and buffers and tells the secure world.
  * Fast calls the guest may not make (VM_CREATED/DESTROYED) are refused; the
  * static carveout is not offered to guests (as in Xen).

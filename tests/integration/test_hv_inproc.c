@@ -26,6 +26,7 @@
 #include "sim/hv/mediator.h"
 #include "sim/normal/guest_mem.h"
 #include "sim/normal/optee_drv.h"
+#include "sim/normal/optee_drv_internal.h"
 #include "sim/secure/secure_world.h"
 
 #define N_GUESTS 2
@@ -272,6 +273,72 @@ static void test_guest_may_not(void **state)
 	assert_false(regs.a[1] & OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM);
 }
 
+/* One CALL_WITH_REGD_ARG from guest g naming (cookie, offset); returns a0. */
+static uint64_t regd_call(struct guest *g, uint64_t cookie, uint64_t offset)
+{
+	struct smc_regs regs = { .a = { OPTEE_SMC_CALL_WITH_REGD_ARG, optee_smc_u64_high(cookie),
+					optee_smc_u64_low(cookie), offset } };
+
+	assert_int_equal(smc_conduit_call(&g->from_guest, &regs), 0);
+	return regs.a[0];
+}
+
+/*
+ * CALL_WITH_REGD_ARG reaches the secure world: the mediator finds the arg in
+ * the guest's registered buffer (here on its second, scattered page) and
+ * shadows it; unknown cookies, offsets past the buffer, misaligned args and
+ * args crossing a page are refused with EBADADDR.
+ */
+static void test_regd_arg_through_mediator(void **state)
+{
+	struct fx *f = *state;
+	struct guest *g = &f->g[0];
+	struct optee_shm *args, *victim;
+	struct optee_msg_arg arg;
+	uint64_t refused = hv_guest_stats(g->hg)->refused;
+	uint64_t args_cookie, at = SMALL_PAGE_SIZE + 64;
+	uint32_t origin;
+
+	assert_int_equal(optee_shm_alloc(g->drv, 2 * SMALL_PAGE_SIZE, false, &args), 0);
+	assert_int_equal(optee_shm_alloc(g->drv, SMALL_PAGE_SIZE, false, &victim), 0);
+	assert_int_equal(optee_shm_register(args, &origin), TEE_SUCCESS);
+	assert_int_equal(optee_shm_register(victim, &origin), TEE_SUCCESS);
+	assert_int_equal(hv_guest_stats(g->hg)->registered_buffers, 2);
+	args_cookie = optee_shm_cookie(args);
+
+	/* An UNREGISTER_SHM of victim, as an arg kept in registered memory. */
+	memset(&arg, 0, sizeof(arg));
+	arg.cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
+	arg.num_params = 1;
+	arg.ret = 0xdeadbeef;
+	assert_int_equal(optee_shm_write(args, at, &arg, sizeof(arg)), 0);
+	{
+		struct optee_msg_param p = { .attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT };
+
+		p.u.rmem.shm_ref = optee_shm_cookie(victim);
+		assert_int_equal(optee_shm_write(args, at + sizeof(arg), &p, sizeof(p)), 0);
+	}
+	assert_int_equal(regd_call(g, args_cookie, at), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(optee_shm_read(args, at, &arg, sizeof(arg)), 0);
+	assert_int_equal(arg.ret, TEE_SUCCESS);
+	/* The secure world and the mediator both dropped victim. */
+	assert_int_equal(hv_guest_stats(g->hg)->registered_buffers, 1);
+	assert_int_equal(sw_check(f->sw), 0);
+
+	assert_int_equal(regd_call(g, args_cookie ^ 1, at), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(regd_call(g, args_cookie, 2 * SMALL_PAGE_SIZE), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(regd_call(g, args_cookie, UINT32_MAX), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(regd_call(g, args_cookie, at + 4), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(regd_call(g, args_cookie, SMALL_PAGE_SIZE - 8), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(hv_guest_stats(g->hg)->refused, refused + 5);
+	assert_int_equal(hv_mediator_pages_in_use(f->med), 0);
+
+	/* victim is unregistered behind the driver's back: free its pages without a second SMC. */
+	optee_shm_free_local(victim);
+	optee_shm_free(args);
+	assert_int_equal(hv_guest_stats(g->hg)->registered_buffers, 0);
+}
+
 static void dead_machine(void *ctx, struct smc_regs *regs)
 {
 	(void)ctx;
@@ -314,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_pages_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_may_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_dies_holding_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regd_arg_through_mediator, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("hv_inproc", tests, NULL, NULL);
