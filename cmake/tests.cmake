@@ -29,9 +29,18 @@ teeshm_unit_test(NAME test_rpc_strategy SOURCES tests/integration/test_rpc_strat
 # optee_os #6142 on modeled cycles: an invoke's cost is linear in the pages of its registered buffer.
 teeshm_unit_test(NAME test_6142 SOURCES tests/integration/test_6142.c LIBS teeshm_normal teeshm_secure)
 target_compile_definitions(test_6142 PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+teeshm_unit_test(NAME test_cached SOURCES tests/integration/test_cached.c
+  LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
   LIBS teeshm_hv teeshm_normal teeshm_secure)
+# The carveout split per VM under the mediator: own slice only, per-VM exhaustion, foreign refused.
+teeshm_unit_test(NAME test_carveout_vm SOURCES tests/integration/test_carveout_vm.c
+  LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_json SOURCES tests/unit/test_json.c LIBS teeshm_common)
+teeshm_unit_test(NAME test_lat_hist SOURCES tests/unit/test_lat_hist.c LIBS teeshm_common)
+teeshm_unit_test(NAME test_run_result SOURCES tests/unit/test_run_result.c
+  sim/launcher/run_result.c LIBS teeshm_common PkgConfig::JANSSON)
+teeshm_unit_test(NAME test_usage_track SOURCES tests/unit/test_usage_track.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_profile SOURCES tests/unit/test_profile.c LIBS teeshm_common)
 target_compile_definitions(test_profile PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_optee_abi SOURCES tests/unit/test_optee_abi.c LIBS teeshm_common)
@@ -83,11 +92,14 @@ add_test(NAME cli_bad_number COMMAND ${EXPECT} 2 "--vms '4x' is not a decimal nu
 add_test(NAME cli_out_of_range COMMAND ${EXPECT} 2 "--vms 0 is out of range" -- $<TARGET_FILE:teeshm> layout --vms 0)
 add_test(NAME cli_bad_profile COMMAND ${EXPECT} 2 "cannot open" -- $<TARGET_FILE:teeshm> mm --profile /nonexistent.ini)
 add_test(NAME cli_bad_strategy COMMAND ${EXPECT} 2 "--strategy 'fastest' is not one of" -- $<TARGET_FILE:teeshm> run --strategy fastest)
-add_test(NAME cli_strategy_not_yet COMMAND ${EXPECT} 1 "not implemented yet" -- $<TARGET_FILE:teeshm> run --no-hv --strategy cached)
+add_test(NAME run_cached_strategy COMMAND teeshm run --no-hv --iterations 3 --strategy cached)
+add_test(NAME run_cached_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy cached --kill-guest 1 --kill-at-smc 40)
 add_test(NAME run_rpc_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy rpc --kill-guest 1 --kill-at-smc 40)
+add_test(NAME cli_carveout_split_too_fine COMMAND ${EXPECT} 2 "carveout split" -- $<TARGET_FILE:teeshm> run --vms 300 --strategy carveout)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)
 
 # The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
 set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc
-  test_normal_world test_strategy_nw test_carveout test_rpc_strategy PROPERTIES LABELS threads)
+  test_normal_world test_strategy_nw test_carveout test_rpc_strategy test_cached test_carveout_vm
+  PROPERTIES LABELS threads)

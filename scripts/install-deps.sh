@@ -12,6 +12,7 @@ packages=(
 	libcmocka-dev                          # unit and integration tests
 	libunicorn-dev                         # QEMU's MMU as a page-table oracle
 	libinih-dev                            # platform profile INI files
+	libjansson-dev                         # reading result JSON (run, compare, gate)
 	gnuplot-nox                            # plots (pngcairo and svg terminals)
 	valgrind                               # callgrind instruction counts, memcheck
 )

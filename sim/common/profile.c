@@ -545,6 +545,8 @@ uint64_t profile_modeled_cycles(const struct profile *p, const struct cost_count
 	total = sat_add(total, profile_copy_cycles(p, c->copy_bytes));
 	total = sat_add(total, sat_mul(c->maps, p->map_overhead_cycles));
 	total = sat_add(total, sat_mul(c->unmaps, p->unmap_overhead_cycles));
+	total = sat_add(total, sat_mul(c->pages_mapped, p->map_page_cycles));
+	total = sat_add(total, sat_mul(c->pages_unmapped, p->unmap_page_cycles));
 	return total;
 }
 

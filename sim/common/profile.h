@@ -45,8 +45,12 @@
 	X(mmu, dsb_cycles, dsb_cycles, 0, PROFILE_MAX_CYCLES)                        \
 	X(mmu, isb_cycles, isb_cycles, 0, PROFILE_MAX_CYCLES)                        \
 	X(mem, memcpy_bytes_per_cycle, memcpy_milli_bytes_per_cycle, 1, 1000000)     \
+	/* per call, beyond PTEs and TLB maintenance */                              \
 	X(os, map_overhead_cycles, map_overhead_cycles, 0, PROFILE_MAX_CYCLES)       \
-	X(os, unmap_overhead_cycles, unmap_overhead_cycles, 0, PROFILE_MAX_CYCLES)
+	X(os, unmap_overhead_cycles, unmap_overhead_cycles, 0, PROFILE_MAX_CYCLES)   \
+	/* per page mapped / unmapped, beyond PTEs and TLB maintenance */           \
+	X(os, map_page_cycles, map_page_cycles, 0, PROFILE_MAX_CYCLES)               \
+	X(os, unmap_page_cycles, unmap_page_cycles, 0, PROFILE_MAX_CYCLES)
 
 struct profile {
 	char name[PROFILE_NAME_MAX];               /* [profile] name: [A-Za-z0-9._-]+ */
@@ -73,7 +77,9 @@ struct profile {
 	X(isb)                                                                       \
 	X(copy_bytes)  /* bytes bounce-copied (memcpy) */                           \
 	X(maps)        /* map calls (software bookkeeping, not PTEs) */             \
-	X(unmaps)
+	X(unmaps)                                                                    \
+	X(pages_mapped) /* pages those calls mapped (per-page software work) */     \
+	X(pages_unmapped)
 
 struct cost_counts {
 #define COST_COUNTS_DECLARE(name) uint64_t name;
@@ -109,6 +115,7 @@ uint64_t profile_copy_cycles(const struct profile *p, uint64_t bytes);
  *   + walk_levels * walk_level + sum over TLBI kinds of count * cost
  *   + dsb * dsb_cycles + isb * isb_cycles + copy_cycles(copy_bytes)
  *   + maps * map_overhead + unmaps * unmap_overhead
+ *   + pages_mapped * map_page + pages_unmapped * unmap_page
  * Integer arithmetic; saturates at UINT64_MAX instead of wrapping.
  */
 uint64_t profile_modeled_cycles(const struct profile *p, const struct cost_counts *c);

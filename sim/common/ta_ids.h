@@ -11,6 +11,10 @@
  *                           p1 smaller than p0 -> TEE_ERROR_SHORT_BUFFER with p1.size = size(p0).
  *   TA_ECHO_CMD_INC_INPLACE p0 memref inout: every byte += 1.
  *   TA_ECHO_CMD_VALUE       p0 value inout: a = a * 2, b = b + 3 (no memory at all).
+ *   TA_ECHO_CMD_TOUCH       any params (what a replayed workload's TA does with its buffers):
+ *                           every byte of an input memref is read, of an output memref
+ *                           written (0x5A), of an inout memref read and incremented; values
+ *                           are left as they are.  A NULL memref is skipped.
  *
  * storage (TA_STORAGE_UUID): keeps objects in the normal world, as OP-TEE's REE FS
  * does, so it needs secure-world buffers from the normal world by RPC.
@@ -53,6 +57,7 @@ struct ta_uuid {
 #define TA_ECHO_CMD_TRANSFORM 0
 #define TA_ECHO_CMD_INC_INPLACE 1
 #define TA_ECHO_CMD_VALUE 2
+#define TA_ECHO_CMD_TOUCH 3
 #define TA_STORAGE_CMD_WRITE 0
 #define TA_STORAGE_CMD_READ 1
 #define TA_BIGLOAD_CMD_SIZE 0

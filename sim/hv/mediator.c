@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/common/errmsg.h"
 #include "sim/common/optee_msg.h"
 #include "sim/common/optee_pagelist.h"
 #include "sim/common/optee_rpc_cmd.h"
 #include "sim/common/optee_smc.h"
+#include "sim/common/strategy.h"
 #include "sim/common/tee_result.h"
 #include "sim/common/ts_err.h"
 
@@ -36,12 +38,18 @@ struct hv_pages {
 	uint32_t *free_stack;
 };
 
+/* One bit per shadow page at the head of a carveout slice. */
+_Static_assert(CARVEOUT_SHADOW_PAGES <= 64, "a slice's shadow pages must fit a uint64_t mask");
+
 struct hv_mediator {
 	const struct dram_view *view;
 	struct hv_limits lim;
-	pthread_mutex_t lock; /* hv pages and the guest list */
+	pthread_mutex_t lock; /* hv pages, slice shadow pages and the guest list */
 	struct hv_pages pages;
 	struct hv_guest *guests;
+	/* The carveout offered to guests (hv_mediator_offer_carveout); n_vms 0: not offered. */
+	struct carveout_split co_split;
+	uint64_t *co_shadow_used; /* per VM id: bit i set = shadow page i of its slice in use */
 };
 
 /* Pages the mediator wrote for one translated buffer, freed when done. */
@@ -127,17 +135,42 @@ static int hv_page_alloc(struct hv_mediator *med, paddr_t *pa)
 	return rc;
 }
 
+/* The VM whose carveout slice holds pa among its shadow pages, or -1. */
+static int32_t shadow_owner(const struct hv_mediator *med, paddr_t pa)
+{
+	int32_t vm;
+
+	if (!med->co_split.n_vms)
+		return -1;
+	vm = carveout_split_owner(&med->co_split, pa, SMALL_PAGE_SIZE);
+	if (vm < 0 || (pa_addr(pa) - pa_addr(med->co_split.base)) % med->co_split.slice_bytes >=
+			      (uint64_t)CARVEOUT_SHADOW_PAGES * SMALL_PAGE_SIZE)
+		return -1;
+	return vm;
+}
+
+/* A page of ours goes back: to hypervisor RAM, or a slice's shadow page to its VM. */
 static void hv_page_free(struct hv_mediator *med, paddr_t pa)
 {
 	uint64_t idx = (pa_addr(pa) - pa_addr(med->pages.region->base)) / SMALL_PAGE_SIZE;
+	int32_t vm = shadow_owner(med, pa);
 
 	pthread_mutex_lock(&med->lock);
-	med->pages.free_stack[med->pages.top++] = (uint32_t)idx;
+	if (vm >= 0) {
+		idx = (pa_addr(pa) - pa_addr(med->co_split.base)) % med->co_split.slice_bytes /
+		      SMALL_PAGE_SIZE;
+		med->co_shadow_used[vm] &= ~(1ull << idx);
+	} else {
+		med->pages.free_stack[med->pages.top++] = (uint32_t)idx;
+	}
 	pthread_mutex_unlock(&med->lock);
 }
 
 static void *hv_page_ptr(struct hv_mediator *med, paddr_t pa)
 {
+	if (shadow_owner(med, pa) >= 0)
+		return dram_view_ptr(med->view, pa,
+				     SMALL_PAGE_SIZE - (pa_addr(pa) & SMALL_PAGE_MASK));
 	return med->pages.host + (pa_addr(pa) - pa_addr(med->pages.region->base));
 }
 
@@ -149,7 +182,11 @@ static void list_free(struct hv_mediator *med, struct hv_list *l)
 
 uint32_t hv_mediator_pages_in_use(const struct hv_mediator *med)
 {
-	return med->pages.n - med->pages.top;
+	uint32_t n = med->pages.n - med->pages.top, vm;
+
+	for (vm = 0; vm < med->co_split.n_vms; vm++)
+		n += (uint32_t)__builtin_popcountll(med->co_shadow_used[vm]);
+	return n;
 }
 
 int hv_mediator_create(const struct dram_view *ns_view, const struct hv_limits *limits,
@@ -188,19 +225,123 @@ void hv_mediator_destroy(struct hv_mediator *med)
 		return;
 	pthread_mutex_destroy(&med->lock);
 	free(med->pages.free_stack);
+	free(med->co_shadow_used);
 	free(med);
 }
 
-/* ---- guest memory, reached through stage 2 ---- */
+int hv_mediator_offer_carveout(struct hv_mediator *med, uint32_t max_vms, uint64_t vm_bytes,
+			       char *err, size_t err_len)
+{
+	const struct dram_region *co = dram_region_find(med->view->layout, DRAM_CARVEOUT, 0);
+	struct carveout_split split;
+	uint64_t *used;
+	int rc;
 
-/* Host pointer for [ipa, ipa + len) of this guest's RAM, inside one stage-2 chunk. */
+	if (!co || !dram_view_ptr(med->view, co->base, co->size_bytes))
+		return ts_errf(err, err_len, TS_EINVAL,
+			       "mediator: the carveout is not in the hypervisor's view of DRAM");
+	if (med->guests || med->co_split.n_vms)
+		return ts_errf(err, err_len, TS_EINVAL,
+			       "mediator: the carveout is offered once, before the first guest");
+	if ((rc = carveout_split_init(&split, co->base, co->size_bytes, max_vms, vm_bytes, err,
+				      err_len)))
+		return rc;
+	used = calloc(max_vms, sizeof(*used));
+	if (!used)
+		return ts_errf(err, err_len, TS_ENOMEM, "mediator: out of memory");
+	med->co_shadow_used = used;
+	med->co_split = split;
+	return 0;
+}
+
+/* ---- guest memory, reached through stage 2 (and the carveout window) ---- */
+
+/*
+ * The guest's carveout slice and the IPA its guest part is seen at (right
+ * above guest RAM: carveout_window_ipa).  False when it has none.
+ */
+static bool guest_window(const struct hv_guest *g, struct carveout_slice *slice, uint64_t *ipa)
+{
+	const struct hv_mediator *med = g->med;
+
+	return med->co_split.n_vms && !carveout_split_slice(&med->co_split, g->vm_id, slice) &&
+	       !carveout_window_ipa(g->s2->ipa_base, (uint64_t)g->s2->n_chunks * g->s2->chunk_bytes,
+				    slice->guest_bytes, ipa);
+}
+
+/*
+ * PA of [ipa, ipa + len) if it lies wholly in the guest's carveout window: one
+ * run of its slice.  TS_EFAULT otherwise (no window, empty, leaves it).
+ */
+static int window_ipa_to_pa(const struct hv_guest *g, uint64_t ipa, uint64_t len, paddr_t *pa)
+{
+	struct carveout_slice sl;
+	uint64_t win;
+
+	if (!guest_window(g, &sl, &win) || len == 0 || range_overflows(ipa, len) || ipa < win ||
+	    ipa - win >= sl.guest_bytes || len > sl.guest_bytes - (ipa - win))
+		return TS_EFAULT;
+	*pa = pa_add(sl.guest_pa, ipa - win);
+	return 0;
+}
+
+/* Host pointer for [ipa, ipa + len) of this guest's RAM (inside one stage-2 chunk) or window. */
 static void *guest_ptr(const struct hv_guest *g, uint64_t ipa, uint64_t len)
 {
 	paddr_t pa;
 
-	if (stage2_ipa_to_pa(g->s2, ipa, len, &pa))
+	if (stage2_ipa_to_pa(g->s2, ipa, len, &pa) && window_ipa_to_pa(g, ipa, len, &pa))
 		return NULL;
 	return dram_view_ptr(g->med->view, pa, len);
+}
+
+/*
+ * A shadow page for one of g's args: in hypervisor RAM, or at the head of its
+ * carveout slice when the carveout is offered (the only non-secure memory the
+ * secure half of "carveout" reaches).  TS_EBUSY when all of the slice's
+ * shadow pages are in use, TS_ENOMEM.
+ */
+static int shadow_alloc(struct hv_guest *g, paddr_t *pa)
+{
+	struct hv_mediator *med = g->med;
+	struct carveout_slice sl;
+	uint64_t *used;
+	uint32_t i;
+
+	if (!med->co_split.n_vms || carveout_split_slice(&med->co_split, g->vm_id, &sl))
+		return hv_page_alloc(med, pa);
+	used = &med->co_shadow_used[g->vm_id];
+	pthread_mutex_lock(&med->lock);
+	for (i = 0; i < CARVEOUT_SHADOW_PAGES && (*used >> i & 1); i++)
+		;
+	if (i < CARVEOUT_SHADOW_PAGES)
+		*used |= 1ull << i;
+	pthread_mutex_unlock(&med->lock);
+	if (i == CARVEOUT_SHADOW_PAGES)
+		return TS_EBUSY;
+	*pa = pa_add(sl.pa, (uint64_t)i * SMALL_PAGE_SIZE);
+	memset(hv_page_ptr(med, *pa), 0, SMALL_PAGE_SIZE);
+	return 0;
+}
+
+/*
+ * GET_SHM_CONFIG from a guest: the guest part of its own slice, at its IPA
+ * window.  Without an offer the static carveout is the host's, not a guest's
+ * (as in Xen): ENOTAVAIL.
+ */
+static void guest_shm_config(const struct hv_guest *g, struct smc_regs *regs)
+{
+	struct carveout_slice sl;
+	uint64_t win;
+
+	if (!guest_window(g, &sl, &win)) {
+		regs->a[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		return;
+	}
+	regs->a[0] = OPTEE_SMC_RETURN_OK;
+	regs->a[1] = win;              /* below 4 GiB (carveout_window_ipa): an SMC32 answer */
+	regs->a[2] = sl.guest_bytes;
+	regs->a[3] = OPTEE_SMC_SHM_CACHED;
 }
 
 static void *guest_accessor_map(void *ctx, paddr_t ipa, size_t len)
@@ -372,6 +513,7 @@ static enum prep call_prepare(struct hv_guest *g, struct hv_call *c, uint64_t ar
 	const struct optee_msg_arg *ga;
 	uint64_t room = SMALL_PAGE_SIZE - (arg_ipa & SMALL_PAGE_MASK);
 	uint32_t i;
+	int shadow_rc;
 
 	*smc_err = OPTEE_SMC_RETURN_EBADADDR;
 	if (arg_ipa & 7)
@@ -395,8 +537,10 @@ static enum prep call_prepare(struct hv_guest *g, struct hv_call *c, uint64_t ar
 	ga = guest_ptr(g, arg_ipa, c->call_arg_bytes + c->rpc_arg_bytes);
 	if (!ga)
 		return PREP_SMC_ERROR;
-	if (hv_page_alloc(g->med, &c->shadow_pa)) {
-		*smc_err = OPTEE_SMC_RETURN_ENOMEM;
+	if ((shadow_rc = shadow_alloc(g, &c->shadow_pa))) {
+		/* A slice's shadow pages all busy: wait and retry, as for busy threads. */
+		*smc_err = shadow_rc == TS_EBUSY ? OPTEE_SMC_RETURN_ETHREAD_LIMIT :
+						   OPTEE_SMC_RETURN_ENOMEM;
 		return PREP_SMC_ERROR;
 	}
 	c->shadow = hv_page_ptr(g->med, c->shadow_pa);
@@ -417,9 +561,18 @@ static enum prep call_prepare(struct hv_guest *g, struct hv_call *c, uint64_t ar
 		if (type < OPTEE_MSG_ATTR_TYPE_TMEM_INPUT || type > OPTEE_MSG_ATTR_TYPE_TMEM_INOUT)
 			continue;
 		if (!(p->attr & OPTEE_MSG_ATTR_NONCONTIG)) {
+			paddr_t pa;
+
 			/* Only a NULL memref may be contiguous: a guest PA range means nothing to the TEE. */
 			if (p->u.tmem.buf_ptr == 0 && p->u.tmem.size == 0)
 				continue;
+			/* ... or one wholly in the carveout window: one run of the guest's slice. */
+			if (!window_ipa_to_pa(g, p->u.tmem.buf_ptr,
+					      p->u.tmem.size ? p->u.tmem.size : 1, &pa)) {
+				p->u.tmem.buf_ptr = pa_addr(pa);
+				g->stats.window_translated++;
+				continue;
+			}
 			fail_in_guest(g, arg_ipa, TEE_ERROR_BAD_PARAMETERS);
 			return PREP_REFUSED;
 		}
@@ -593,7 +746,7 @@ static void on_guest_rpc_answer(struct hv_guest *g, struct hv_call *c, struct sm
 		/* The secure world gets a shadow page of ours, never the guest's page. */
 		if (ipa && s && c->pending_arg <= SMALL_PAGE_SIZE && !(ipa & 7) &&
 		    guest_ptr(g, ipa, c->pending_arg) && !rpc_shm_find(g, cookie) &&
-		    !hv_page_alloc(g->med, &shadow)) {
+		    !shadow_alloc(g, &shadow)) {
 			*s = (struct hv_rpc_shm){ true, cookie, ipa, (uint32_t)c->pending_arg, shadow };
 			regs->a[1] = optee_smc_u64_high(pa_addr(shadow));
 			regs->a[2] = optee_smc_u64_low(pa_addr(shadow));
@@ -620,6 +773,7 @@ static void on_guest_rpc_answer(struct hv_guest *g, struct hv_call *c, struct sm
 		struct optee_msg_arg *sa;
 		const void *gp;
 		uint32_t num, cmd;
+		paddr_t pa;
 
 		if (rpc_arg_buffers(g, c, &shadow, &ipa, &bytes) || !(gp = guest_ptr(g, ipa, bytes)))
 			break;
@@ -640,6 +794,11 @@ static void on_guest_rpc_answer(struct hv_guest *g, struct hv_call *c, struct sm
 					    g->med->lim.max_pages_per_rpc_buffer, &c->rpc_list, &n_pages,
 					    &new_ptr, NULL, NULL)) {
 				p->u.tmem.buf_ptr = new_ptr;
+			} else if (!(p->attr & OPTEE_MSG_ATTR_NONCONTIG) &&
+				   !window_ipa_to_pa(g, p->u.tmem.buf_ptr, p->u.tmem.size, &pa)) {
+				/* A carveout buffer: one run of the guest's slice. */
+				p->u.tmem.buf_ptr = pa_addr(pa);
+				g->stats.window_translated++;
 			} else {
 				p->u.tmem.buf_ptr = 0;
 				p->u.tmem.size = 0;
@@ -768,15 +927,19 @@ void hv_guest_smc(void *guest, struct smc_regs *regs)
 		regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
 		break;
 	case OPTEE_SMC_GET_SHM_CONFIG:
-		/* The static carveout is the host's, not a guest's (as in Xen). */
+		/* Its own carveout slice if offered; else the carveout is the host's (Xen). */
 		g->stats.fast_calls++;
-		regs->a[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		guest_shm_config(g, regs);
 		break;
 	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
 		g->stats.fast_calls++;
 		to_sw(g, regs);
 		if ((uint32_t)regs->a[0] == OPTEE_SMC_RETURN_OK) {
-			regs->a[1] &= ~(uint64_t)OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM;
+			struct carveout_slice sl;
+			uint64_t win;
+
+			if (!guest_window(g, &sl, &win))
+				regs->a[1] &= ~(uint64_t)OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM;
 			g->rpc_arg_cap = regs->a[1] & OPTEE_SMC_SEC_CAP_RPC_ARG;
 			g->rpc_params = (uint32_t)(regs->a[3] & 0xff);
 		}

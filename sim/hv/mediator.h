@@ -17,13 +17,30 @@
  *  - accepts CALL_WITH_REGD_ARG (Xen does not): the arg is found in the
  *    guest's registered buffer and shadowed, and the TEE gets CALL_WITH_ARG;
  *  - when a guest dies, drops its calls and buffers and tells the secure world.
- * Fast calls the guest may not make (VM_CREATED/DESTROYED) are refused; the
- * static carveout is not offered to guests (as in Xen).
+ * Fast calls the guest may not make (VM_CREATED/DESTROYED) are refused.  The
+ * static carveout is not offered to guests (as in Xen) unless
+ * hv_mediator_offer_carveout says so (the "carveout" strategy): then each
+ * guest gets its own slice (sim/common/strategy.h's split rule).
+ *
+ * Carveout slices.  GET_SHM_CONFIG answers with the guest part of the VM's
+ * slice, seen at an IPA window right above guest RAM (carveout_window_ipa:
+ * the next 2 MiB boundary, 0x44000000 for 64 MiB of RAM), which the guest
+ * process maps itself.  Contiguous TMEMs, args and RPC buffers whose IPA
+ * range lies wholly in the window are rewritten to the slice's PAs; one that
+ * leaves the window (another slice's PA, its own RAM, past the end) is
+ * refused as any foreign buffer is.  The shadow copies of the VM's args go to
+ * the first CARVEOUT_SHADOW_PAGES of its slice instead of hypervisor RAM: the
+ * secure half of "carveout" reaches only the statically mapped carveout
+ * (mapping hypervisor RAM for it would make every guest's shadows reachable
+ * through one VM's calls), and the VM pays for its own shadows.  The guest
+ * never maps those pages.  When they are all in use (as many calls in flight),
+ * a further call gets ETHREAD_LIMIT and the driver waits, as for busy threads.
  */
 #ifndef TEESHM_HV_MEDIATOR_H
 #define TEESHM_HV_MEDIATOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim/common/dram.h"
@@ -54,6 +71,7 @@ void hv_limits_default(struct hv_limits *l);
 	X(pages_translated)   /* page-list entries rewritten IPA -> PA */        \
 	X(list_pages_written) /* page-list pages the mediator wrote */           \
 	X(shadow_copies)      /* args copied in or out of shadow buffers */      \
+	X(window_translated)  /* carveout-window buffers rewritten IPA -> PA */   \
 	X(refused)            /* calls refused by the mediator itself */         \
 	X(registered_pages)   /* now */                                          \
 	X(registered_buffers) /* now */
@@ -78,6 +96,15 @@ int hv_mediator_create(const struct dram_view *ns_view, const struct hv_limits *
 void hv_mediator_destroy(struct hv_mediator *med);
 
 /*
+ * Offer each guest VM id 0..max_vms-1 its slice of the static carveout
+ * (vm_bytes each, 0: an even share), by carveout_split_init; call before the
+ * first hv_guest_add.  The carveout must be in the mediator's view.  0, or
+ * TS_EINVAL / TS_ERANGE / TS_ENOMEM with a message in err.
+ */
+int hv_mediator_offer_carveout(struct hv_mediator *med, uint32_t max_vms, uint64_t vm_bytes,
+			       char *err, size_t err_len);
+
+/*
  * Register guest vm_id (client id vm_id + 1) with its stage-2 map (owned by
  * the caller, kept alive until hv_guest_remove) and its conduit to the secure
  * world; sends VM_CREATED.  TS_EEXIST, TS_ENOMEM, TS_EIO (the secure world
@@ -97,7 +124,10 @@ int hv_guest_remove(struct hv_mediator *med, struct hv_guest *guest);
 
 const struct hv_guest_stats *hv_guest_stats(const struct hv_guest *guest);
 
-/* Hypervisor pages in use (shadows, translated lists); 0 when idle with no guest. */
+/*
+ * Hypervisor pages in use (shadows, translated lists), the shadow pages of
+ * carveout slices included; 0 when idle with no guest.
+ */
 uint32_t hv_mediator_pages_in_use(const struct hv_mediator *med);
 
 #endif

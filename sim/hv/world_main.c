@@ -12,6 +12,10 @@
  *
  * Mailboxes: guest i <-> hypervisor is 2i, hypervisor <-> secure world for
  * guest i is 2i + 1.
+ *
+ * Under --strategy carveout the mediator offers each guest its slice of the
+ * static carveout (one per guest RAM region, sim/common/strategy.h), which
+ * the guest maps itself; otherwise the carveout stays the host's, as in Xen.
  */
 #define _GNU_SOURCE
 #include "sim/hv/world_main.h"
@@ -28,6 +32,7 @@
 #include "sim/common/channels.h"
 #include "sim/common/opts.h"
 #include "sim/common/stage2.h"
+#include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
 #include "sim/hv/mediator.h"
@@ -96,9 +101,11 @@ static void print_guest_exit(const struct hv_state *st, const struct guest_slot 
 
 	printf("{\"role\": \"hv-guest\", \"vm\": %u, \"exit_status\": %" PRId64 ", \"signal\": %d, "
 	       "\"smcs\": %" PRIu64 ", \"std_calls\": %" PRIu64 ", \"rpcs\": %" PRIu64
-	       ", \"pages_translated\": %" PRIu64 ", \"refused\": %" PRIu64 ", \"killed_on_purpose\": %s}\n",
+	       ", \"pages_translated\": %" PRIu64 ", \"window_translated\": %" PRIu64
+	       ", \"refused\": %" PRIu64 ", \"killed_on_purpose\": %s}\n",
 	       s->vm, s->exit_status, s->term_signal, gs ? gs->smcs : 0, gs ? gs->std_calls : 0,
-	       gs ? gs->rpcs : 0, gs ? gs->pages_translated : 0, gs ? gs->refused : 0,
+	       gs ? gs->rpcs : 0, gs ? gs->pages_translated : 0, gs ? gs->window_translated : 0,
+	       gs ? gs->refused : 0,
 	       st->kill_guest == s->vm && s->term_signal == SIGKILL ? "true" : "false");
 	fflush(stdout);
 }
@@ -241,6 +248,16 @@ static int setup(struct hv_state *st)
 	hv_limits_default(&lim);
 	if ((rc = hv_mediator_create(st->view, &lim, &st->med)))
 		return rc;
+	if (strategy_find(st->strategy) == STRATEGY_CARVEOUT) {
+		struct strategy_params sp;
+
+		strategy_params_default(STRATEGY_CARVEOUT, &sp);
+		if ((rc = hv_mediator_offer_carveout(st->med, (uint32_t)st->wa.guests,
+						     sp.carveout_vm_bytes, err, sizeof(err)))) {
+			fprintf(stderr, "teeshm world-hv: %s\n", err);
+			return rc;
+		}
+	}
 	st->slots = calloc(st->vms, sizeof(*st->slots));
 	if (!st->slots)
 		return TS_ENOMEM;

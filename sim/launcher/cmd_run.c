@@ -24,6 +24,7 @@
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
 #include "sim/launcher/cli.h"
+#include "sim/launcher/run_result.h"
 
 enum child_role { CHILD_SECURE, CHILD_FRONT, N_CHILDREN }; /* front: hypervisor or lone guest */
 
@@ -47,6 +48,9 @@ struct run {
 	bool interrupted;
 	bool no_hv;
 	uint64_t direct_leaked_pages;
+	struct run_result result;   /* gathered from the worlds' statistics lines */
+	int result_rc;              /* a malformed statistics line: TS_EINVAL */
+	char result_err[256];
 };
 
 static void close_if_open(uv_handle_t *h)
@@ -95,6 +99,9 @@ static void on_line(struct run *r, struct child *c, char *line)
 	const char *role = json_value(line, "role"), *v;
 
 	printf("[%s] %s\n", c->name, line);
+	if (!r->result_rc)
+		r->result_rc = run_result_take_line(&r->result, line, r->result_err,
+						    sizeof(r->result_err));
 	if (((v = json_value(line, "check")) && !strncmp(v, "\"ok\"", 4)) ||
 	    ((v = json_value(line, "failures")) && *v == '0'))
 		c->saw_ok = true;
@@ -221,21 +228,25 @@ int cmd_run(int argc, char **argv)
 	static const char *const scenarios[] = { "basic", NULL };
 	struct world_args wa;
 	uint64_t vms = 2, iterations = 4, threads = 8, guest_ram = 64, kill_guest = UINT64_MAX,
-		 kill_after = 0, kill_at_smc = 0;
+		 kill_after = 0, kill_at_smc = 0, carveout_kib = 1024;
 	unsigned scenario = 0, strategy = STRATEGY_DYNAMIC;
 	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
 	bool no_hv = false;
+	const char *json_path = NULL;
+	uint64_t t0_ns;
 	struct opt_spec specs[] = {
 		OPT_SPEC_U64("--vms", &vms, 1, 1024, "guests under the hypervisor (default 2)"),
 		OPT_SPEC_FLAG("--no-hv", &no_hv, "one normal world calling the secure world directly"),
 		OPT_SPEC_U64("--iterations", &iterations, 1, 1000000, "scenario iterations per guest (default 4)"),
 		OPT_SPEC_U64("--threads", &threads, 1, 256, "secure threads, CFG_NUM_THREADS (default 8)"),
 		OPT_SPEC_U64("--guest-ram-mib", &guest_ram, 4, 65536, "RAM per guest (default 64)"),
+		OPT_SPEC_U64("--carveout-kib", &carveout_kib, 4, 1 << 20, "static carveout (default 1024)"),
 		OPT_SPEC_U64("--kill-guest", &kill_guest, 0, 1023, "kill -9 this guest mid-run (fault injection)"),
 		OPT_SPEC_U64("--kill-after-ms", &kill_after, 0, 3600000, "when --kill-guest strikes (default 0)"),
 		OPT_SPEC_U64("--kill-at-smc", &kill_at_smc, 0, UINT64_MAX, "or: as the guest's Nth SMC arrives (mid-call)"),
 		OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs"),
 		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
+		OPT_SPEC_STR("--json", &json_path, "write the teeshm.result/1 document to this file"),
 	};
 	struct run r = { 0 };
 	struct dram_config dc;
@@ -258,11 +269,27 @@ int cmd_run(int argc, char **argv)
 	world_args_default(&wa);
 	wa.guests = vms;
 	wa.guest_ram_mib = guest_ram;
+	wa.carveout_kib = carveout_kib;
 	wa.n_channels = no_hv ? 1 : 2 * vms;
 	world_args_dram_config(&wa, &dc);
 	if ((rc = dram_create(&dc, &dram, err, sizeof(err)))) {
 		fprintf(stderr, "teeshm run: %s\n", err);
 		return 2;
+	}
+	if (strategy == STRATEGY_CARVEOUT && !no_hv) {
+		/* Every world splits the carveout by this rule: refuse here, before any starts. */
+		const struct dram_region *co = dram_region_find(dram->layout, DRAM_CARVEOUT, 0);
+		struct carveout_split split;
+		struct strategy_params sp;
+
+		strategy_params_default(STRATEGY_CARVEOUT, &sp);
+		if (carveout_split_init(&split, co->base, co->size_bytes, (uint32_t)vms,
+					sp.carveout_vm_bytes, err, sizeof(err))) {
+			fprintf(stderr, "teeshm run: --strategy carveout --vms %" PRIu64 ": %s\n",
+				vms, err);
+			dram_destroy(dram);
+			return 2;
+		}
 	}
 	if ((rc = channels_create((uint32_t)wa.n_channels, &ch))) {
 		fprintf(stderr, "teeshm run: cannot create %" PRIu64 " SMC mailboxes: %s\n", wa.n_channels,
@@ -336,6 +363,8 @@ int cmd_run(int argc, char **argv)
 
 	uv_loop_init(&r.loop);
 	r.loop.data = &r;
+	run_result_init(&r.result);
+	t0_ns = uv_hrtime();
 	r.no_hv = no_hv;
 	r.kids[CHILD_SECURE].name = "secure";
 	r.kids[CHILD_FRONT].name = no_hv ? "guest" : "hv";
@@ -357,9 +386,37 @@ int cmd_run(int argc, char **argv)
 
 	{
 		const struct child *s = &r.kids[CHILD_SECURE], *f = &r.kids[CHILD_FRONT];
+		struct run_meta meta = { strategies[strategy], scenarios[scenario], vms,
+					 uv_hrtime() - t0_ns };
 		bool ok = !r.interrupted && s->spawned && f->spawned && s->exit_status == 0 &&
 			  !s->term_signal && f->exit_status == 0 && !f->term_signal && s->saw_ok &&
 			  !(no_hv && r.direct_leaked_pages);
+		json_t *doc = NULL;
+
+		/* The result document: the table always, the file when asked. */
+		if (r.result_rc) {
+			fprintf(stderr, "teeshm run: %s\n", r.result_err);
+			ok = false;
+		} else if (!r.interrupted &&
+			   !(doc = run_result_document(&r.result, &meta, err, sizeof(err)))) {
+			fprintf(stderr, "teeshm run: %s\n", err);
+			ok = false;
+		}
+		if (doc) {
+			const json_t *leaks = json_object_get(doc, "leaks");
+			const char *k;
+			json_t *v;
+
+			run_result_print_table(doc, stdout);
+			json_object_foreach((json_t *)leaks, k, v)
+				ok &= json_integer_value(v) == 0;
+			if (json_path && run_result_write(doc, json_path, err, sizeof(err))) {
+				fprintf(stderr, "teeshm run: %s\n", err);
+				ok = false;
+			}
+			json_decref(doc);
+		}
+		run_result_fini(&r.result);
 
 		printf("run: %s (secure exit %" PRId64 "%s, %s exit %" PRId64 "%s%s)\n",
 		       ok ? "ok" : "FAILED", s->exit_status, s->term_signal ? " by signal" : "", f->name,

@@ -53,6 +53,17 @@ static int smc(struct optee_drv *drv, size_t cpu, struct smc_regs *regs)
 	return smc_conduit_call(&drv->conduits[cpu], regs);
 }
 
+int optee_drv_raw_smc(struct optee_drv *drv, struct smc_regs *regs)
+{
+	size_t cpu = cpu_get(drv);
+	int rc = smc(drv, cpu, regs);
+
+	cpu_put(drv, cpu);
+	if (rc)
+		DRV_COUNT(drv, transport_failures);
+	return rc;
+}
+
 static int fast_call(struct optee_drv *drv, uint32_t func, uint64_t a1, struct smc_regs *regs)
 {
 	size_t cpu = cpu_get(drv);
@@ -177,15 +188,39 @@ err_free:
 	return rc;
 }
 
+/*
+ * As Linux's optee_disable_shm_cache at driver removal: the secure world
+ * hands back, one per call, the buffers it kept of ours (a strategy's pool),
+ * and we free each.  Bounded, and EBUSY ends it: every call is over by now.
+ */
+static void disable_shm_cache(struct optee_drv *drv)
+{
+	struct smc_regs r;
+	uint32_t i;
+
+	for (i = 0; i < 1u << 16; i++) {
+		if (fast_call(drv, OPTEE_SMC_DISABLE_SHM_CACHE, 0, &r) ||
+		    (uint32_t)r.a[0] != OPTEE_SMC_RETURN_OK)
+			return;
+		if (!optee_rpc_shm_free(drv, optee_smc_reg_pair_to_u64((uint32_t)r.a[1],
+								       (uint32_t)r.a[2]),
+					OPTEE_SHM_KIND_RPC_BUF))
+			DRV_COUNT(drv, rpc_cmd_failed);
+	}
+}
+
 void optee_drv_destroy(struct optee_drv *drv)
 {
 	if (!drv)
 		return;
 	/*
 	 * The strategy first: what it keeps (caches, pools) is given back while
-	 * it can still send messages; then what clients left behind.
+	 * it can still send messages; then what the secure world keeps of ours;
+	 * then what clients left behind.
 	 */
 	nw_strategy_fini(&drv->strategy);
+	if (drv->strategy.drv)
+		disable_shm_cache(drv);
 	optee_shm_free_all(drv);
 	optee_supp_destroy(drv->supp);
 	optee_shm_table_fini(drv);

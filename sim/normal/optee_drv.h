@@ -199,6 +199,14 @@ TEE_Result optee_drv_close_session(struct optee_drv *drv, uint32_t session,
 TEE_Result optee_drv_cancel(struct optee_drv *drv, uint32_t session, uint32_t cancel_id,
 			    uint32_t *ret_origin);
 
+/*
+ * A hand-made SMC on one CPU, answered as the secure world answers it (no
+ * RPC is served): for replaying bad input.  a7 is left as given (the
+ * hypervisor puts the client id under virtualization).  0 or the
+ * transport's error.
+ */
+int optee_drv_raw_smc(struct optee_drv *drv, struct smc_regs *regs);
+
 /* ---- Books, counters, checks ---- */
 
 struct optee_drv_stats {

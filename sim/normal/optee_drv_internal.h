@@ -126,6 +126,8 @@ void optee_shm_put(struct optee_shm *shm);
 void optee_shm_free_local(struct optee_shm *shm);
 /* Free every shm left (tear-down). */
 void optee_shm_free_all(struct optee_drv *drv);
+/* optee_rpc.c: free the buffer the secure world knows by cookie if it is of kind; false if not. */
+bool optee_rpc_shm_free(struct optee_drv *drv, uint64_t cookie, enum optee_shm_kind kind);
 
 /* optee_drv.c: one message, start to end.  params is the host copy, in/out. */
 struct optee_drv_msg {

@@ -46,7 +46,7 @@ static void rpc_alloc(struct optee_drv *drv, struct smc_regs *regs)
 }
 
 /* Free an shm the secure world holds, if cookie names one of the given kind. */
-static bool free_rpc_shm(struct optee_drv *drv, uint64_t cookie, enum optee_shm_kind kind)
+bool optee_rpc_shm_free(struct optee_drv *drv, uint64_t cookie, enum optee_shm_kind kind)
 {
 	struct optee_shm *shm = optee_shm_get(drv, cookie);
 	bool ok = shm && shm->kind == kind;
@@ -63,7 +63,7 @@ static void rpc_free(struct optee_drv *drv, struct smc_regs *regs)
 	uint64_t cookie = optee_smc_reg_pair_to_u64((uint32_t)regs->a[1], (uint32_t)regs->a[2]);
 
 	DRV_COUNT(drv, rpc_free);
-	if (!free_rpc_shm(drv, cookie, OPTEE_SHM_KIND_RPC_ARG))
+	if (!optee_rpc_shm_free(drv, cookie, OPTEE_SHM_KIND_RPC_ARG))
 		DRV_COUNT(drv, rpc_cmd_failed);
 }
 
@@ -209,7 +209,7 @@ static TEE_Result cmd_shm_free(struct optee_drv *drv, struct optee_msg_param *p,
 	DRV_COUNT(drv, rpc_cmd_shm_free);
 	if (n != 1 || p[0].attr != OPTEE_MSG_ATTR_TYPE_VALUE_INPUT)
 		return TEE_ERROR_BAD_PARAMETERS;
-	return free_rpc_shm(drv, p[0].u.value.b, OPTEE_SHM_KIND_RPC_BUF)
+	return optee_rpc_shm_free(drv, p[0].u.value.b, OPTEE_SHM_KIND_RPC_BUF)
 		       ? TEE_SUCCESS
 		       : TEE_ERROR_BAD_PARAMETERS;
 }

@@ -36,10 +36,12 @@ void nw_arg_setup(const struct optee_drv *drv, struct nw_arg *a, uint8_t *host, 
 extern const struct nw_strategy_ops nw_dynamic_ops;
 extern const struct nw_strategy_ops nw_carveout_ops;
 extern const struct nw_strategy_ops nw_rpc_ops;
+extern const struct nw_strategy_ops nw_cached_ops;
 
 static const struct nw_strategy_ops *const registry[STRATEGY_COUNT] = {
 	[STRATEGY_CARVEOUT] = &nw_carveout_ops,
 	[STRATEGY_DYNAMIC] = &nw_dynamic_ops,
+	[STRATEGY_CACHED] = &nw_cached_ops,
 	[STRATEGY_RPC] = &nw_rpc_ops,
 };
 

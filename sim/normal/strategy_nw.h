@@ -31,12 +31,21 @@ struct nw_strategy;
 #define NW_TEMP_IN 1u
 #define NW_TEMP_OUT 2u
 
+/* The memref attr of a TEMP's direction: base is the _INPUT attr; _OUTPUT = +1, _INOUT = +2. */
+static inline uint32_t nw_temp_attr(uint32_t base, uint32_t dir)
+{
+	bool in = dir & NW_TEMP_IN, out = dir & NW_TEMP_OUT;
+
+	return in && out ? base + 2 : out ? base + 1 : base;
+}
+
 /* One TEMP memref in flight: from temp_begin to temp_end. */
 struct nw_temp {
 	void *buf;                /* the client's buffer */
 	size_t size_bytes;
 	uint32_t dir;             /* NW_TEMP_IN | NW_TEMP_OUT */
 	struct optee_shm *shm;    /* what the param names; the strategy's until temp_end */
+	void *priv;               /* the strategy's own note, until temp_end */
 	uint32_t origin;          /* temp_begin failed: TEE_ORIGIN_API or the driver's */
 };
 

@@ -17,5 +17,7 @@ void core_mm_cost_counts(const struct core_mm *mm, struct cost_counts *out)
 		.isb = t->isb,
 		.maps = mm->stats.maps,
 		.unmaps = mm->stats.unmaps,
+		.pages_mapped = mm->stats.pages_mapped,
+		.pages_unmapped = mm->stats.pages_unmapped,
 	};
 }

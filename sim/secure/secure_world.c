@@ -129,11 +129,15 @@ int sw_create(const struct sw_config *cfg_in, const struct dram *dram, struct se
 	sw->strategy_id = (enum strategy_id)id;
 	sw->cfg.strategy = strategy_name(sw->strategy_id);
 	sw->cfg.strategy_params = NULL;
+	sw_metrics_init(&sw->metrics, cfg_in->profile);
 	if (cfg_in->strategy_params)
 		params = *cfg_in->strategy_params;
 	else
 		strategy_params_default(sw->strategy_id, &params);
 	params.id = sw->strategy_id;
+	/* "cached" batches the TLBIs of its unmaps (strategy_params.lazy_purge_pages). */
+	if (sw->strategy_id == STRATEGY_CACHED && !sw->cfg.mm.lazy_purge_pages)
+		sw->cfg.mm.lazy_purge_pages = params.lazy_purge_pages;
 	if (!sw->cfg.virtualization)
 		sw->cfg.max_guests = 0;
 	/* The memory manager's VM id is the client id: ids 0..max_guests. */
@@ -258,6 +262,7 @@ static void reclaim_client(struct secure_world *sw, uint16_t client)
 		c->stats.vm_reclaimed_mappings += (uint64_t)rc;
 	c->n_mappings = 0;
 	c->reclaiming = false;
+	sw_metrics_sample(sw);
 }
 
 void sw_destroy(struct secure_world *sw)
@@ -349,6 +354,27 @@ static uint32_t vm_destroyed(struct secure_world *sw, uint32_t guest)
 	return OPTEE_SMC_RETURN_OK;
 }
 
+/*
+ * One buffer of what the strategy keeps for client, handed back per call as
+ * OP-TEE hands back its cached RPC args: OK with the cookie in a1:a2 (the
+ * driver frees it and asks again), EBUSY while calls use one, ENOTAVAIL
+ * once nothing is left.
+ */
+static void disable_shm_cache(struct secure_world *sw, uint32_t client, struct smc_regs *r)
+{
+	uint64_t cookie = 0;
+	int rc = TS_ENOENT;
+
+	if (client < sw->n_clients && sw->clients[client].alive && sw->strategy.ops->cache_disable)
+		rc = sw->strategy.ops->cache_disable(&sw->strategy, (uint16_t)client, &cookie);
+	if (rc)
+		set_regs(r, rc == TS_EBUSY ? OPTEE_SMC_RETURN_EBUSY : OPTEE_SMC_RETURN_ENOTAVAIL,
+			 0, 0, 0);
+	else
+		set_regs(r, OPTEE_SMC_RETURN_OK, optee_smc_u64_high(cookie),
+			 optee_smc_u64_low(cookie), 0);
+}
+
 static void fast_call(struct secure_world *sw, uint32_t client, struct smc_regs *r)
 {
 	uint32_t fid = (uint32_t)r->a[0], caps;
@@ -392,8 +418,8 @@ static void fast_call(struct secure_world *sw, uint32_t client, struct smc_regs 
 		set_regs(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
 		break;
 	case OPTEE_SMC_DISABLE_SHM_CACHE:
-		/* No preallocated RPC arg cache is kept: nothing to hand back. */
-		set_regs(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		disable_shm_cache(sw, client, r);
+		sw_metrics_sample(sw);
 		break;
 	case OPTEE_SMC_VM_CREATED:
 	case OPTEE_SMC_VM_DESTROYED:
@@ -490,14 +516,20 @@ void sw_smc(void *ctx, struct smc_regs *r)
 		pthread_mutex_unlock(&sw->lock);
 		return;
 	}
+	sw->smcs++;
 	if (fast) {
 		c->stats.fast_calls++;
 		fast_call(sw, client, r);
 	} else {
 		yielding_call(sw, (uint16_t)client, r);
 	}
-	/* c is still valid: a client's slot outlives its VM. */
-	if (!optee_smc_return_is_rpc((uint32_t)r->a[0]))
+	/*
+	 * c is still valid: a client's slot outlives its VM.  DISABLE_SHM_CACHE
+	 * ends its list with ENOTAVAIL: an answer, not a failure.
+	 */
+	if (!optee_smc_return_is_rpc((uint32_t)r->a[0]) &&
+	    !(fid == OPTEE_SMC_DISABLE_SHM_CACHE &&
+	      (uint32_t)r->a[0] == OPTEE_SMC_RETURN_ENOTAVAIL))
 		count_smc_failure(&c->stats, (uint32_t)r->a[0]);
 	pthread_mutex_unlock(&sw->lock);
 }
@@ -728,8 +760,10 @@ int sw_check(struct secure_world *sw)
 			goto out;
 		}
 	}
+	/* Memory in use was never more than memory reserved for sharing (sw_metrics.h). */
 	if (shm_total != sw->shm.n_registered || deferred_total != sw->shm.n_deferred ||
-	    sw->sessions.n_used > sw->sessions.n_slots)
+	    sw->sessions.n_used > sw->sessions.n_slots ||
+	    usage_track_check(&sw->metrics.usage) || sw->metrics.usage.bad_samples)
 		rc = TS_EINVAL;
 	else if (sw->strategy.ops->check)
 		rc = sw->strategy.ops->check(&sw->strategy);

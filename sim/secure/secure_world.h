@@ -39,6 +39,8 @@
 
 #include "sim/common/dram.h"
 #include "sim/common/smc.h"
+#include "sim/common/lat_hist.h"
+#include "sim/common/profile.h"
 #include "sim/common/strategy.h"
 #include "sim/secure/mm/core_mm.h"
 
@@ -75,6 +77,11 @@ struct sw_config {
 	 */
 	const char *strategy;
 	const struct strategy_params *strategy_params;
+	/*
+	 * The platform profile whose modeled clock weighs the waste samples
+	 * (sw_metrics.h); NULL: one tick per sample.  Must outlive the world.
+	 */
+	const struct profile *profile;
 };
 
 void sw_config_default(struct sw_config *cfg);
@@ -101,7 +108,7 @@ struct core_mm *sw_mm(struct secure_world *sw);
  * the launcher.  smc_* count SMC-level failures by return code, tee_* count
  * calls whose optee_msg_arg.ret was that error.
  */
-#define SW_STATS_VERSION 3
+#define SW_STATS_VERSION 4
 #define SW_STATS_FIELDS(X)                                                          \
 	X(fast_calls)                                                               \
 	X(yielding_calls)      /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG started */   \
@@ -149,7 +156,11 @@ struct core_mm *sw_mm(struct secure_world *sw);
 	X(pool_chunks_freed)   /* chunks given back (SHM_FREE, or the VM gone) */  \
 	X(pool_pages_peak)     /* most pages the pool held at once */              \
 	X(pool_hits)           /* buffers served from the pool without an RPC */    \
-	X(pool_misses)         /* buffers that needed a new chunk first */
+	X(pool_misses)         /* buffers that needed a new chunk first */         \
+	/* The "cached" strategy's idle mappings of registered shm: */              \
+	X(cache_hits)          /* a use found its idle mapping kept */              \
+	X(cache_evictions)     /* idle mappings unmapped to stay in the budget */   \
+	X(cache_pressure_evictions) /* ... unmapped because VA/tables ran out */
 
 struct sw_stats {
 #define SW_STATS_DECLARE(name) uint64_t name;
@@ -161,6 +172,32 @@ struct sw_stats {
 int sw_client_stats(struct secure_world *sw, uint16_t client, struct sw_stats *out);
 /* Sum over all clients. */
 void sw_stats_total(struct secure_world *sw, struct sw_stats *out);
+
+/*
+ * The run's measurements (teeshm.result/1): map and unmap host latency,
+ * pages and modeled cycles, memory reserved vs in use with waste peak and
+ * time-weighted mean, and what is left that should not be.  Read it only
+ * while no SMC is in flight; it closes the waste timeline at this moment.
+ */
+struct sw_op_report {
+	uint64_t count, pages;
+	struct lat_hist host_ns;
+	uint64_t modeled_cycles;     /* 0 without a profile */
+};
+struct sw_report {
+	struct sw_op_report map, unmap;
+	uint64_t reserved_peak_bytes, in_use_peak_bytes;
+	uint64_t waste_peak_bytes, waste_mean_bytes;
+	uint64_t usage_samples, usage_bad_samples;
+	uint64_t modeled_time;       /* the waste timeline's length (cycles, or ticks) */
+	/* Leaks: all 0 once every client is gone or has cleaned up. */
+	uint64_t leaked_mappings;    /* core_mm mappings of any VM */
+	uint64_t leaked_va_bytes;    /* SHM VA still allocated (lazy-pending VA excluded) */
+	uint64_t leaked_pinned_pages; /* pages of registered shm objects still held */
+};
+void sw_report(struct secure_world *sw, struct sw_report *out);
+/* SMCs handled so far (read while none is in flight). */
+uint64_t sw_smcs(const struct secure_world *sw);
 
 /* What a client holds right now. */
 struct sw_client_info {

@@ -7,6 +7,7 @@
 static const struct sw_strategy_ops *const sw_strategies[STRATEGY_COUNT] = {
 	[STRATEGY_CARVEOUT] = &sw_strategy_carveout_ops,
 	[STRATEGY_DYNAMIC] = &sw_strategy_dynamic_ops,
+	[STRATEGY_CACHED] = &sw_strategy_cached_ops,
 	[STRATEGY_RPC] = &sw_strategy_rpc_ops,
 };
 

@@ -21,6 +21,7 @@
 #ifndef TEESHM_SECURE_STRATEGY_SW_H
 #define TEESHM_SECURE_STRATEGY_SW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/common/strategy.h"
@@ -77,6 +78,21 @@ struct sw_strategy_ops {
 	 * in the client's books.  NULL: none.
 	 */
 	uint64_t (*mappings_held)(struct sw_strategy *s, uint16_t client);
+	/*
+	 * OPTEE_SMC_DISABLE_SHM_CACHE from client (its driver is going away):
+	 * drop what is kept for it (idle mappings) and give back one buffer the
+	 * normal world provisioned, unmapped and forgotten: 0 with its cookie
+	 * (the normal world frees it), TS_ENOENT when none is left, TS_EBUSY
+	 * while a call still uses one.  NULL: the strategy keeps nothing.
+	 */
+	int (*cache_disable)(struct sw_strategy *s, uint16_t client, uint64_t *cookie);
+	/*
+	 * A mapping for client failed for want of shared resources (SHM VA,
+	 * translation tables, mapping slots): give back one mapping nobody
+	 * needs (an idle cached one), true if one went.  Every map in the
+	 * secure world retries after it.  NULL: the strategy keeps nothing idle.
+	 */
+	bool (*reclaim)(struct sw_strategy *s, uint16_t client);
 };
 
 struct sw_strategy {
@@ -90,6 +106,7 @@ struct sw_strategy {
 extern const struct sw_strategy_ops sw_strategy_dynamic_ops;
 extern const struct sw_strategy_ops sw_strategy_carveout_ops;
 extern const struct sw_strategy_ops sw_strategy_rpc_ops;
+extern const struct sw_strategy_ops sw_strategy_cached_ops;
 
 /* The secure half of strategy id, or NULL when it is not implemented (yet). */
 const struct sw_strategy_ops *sw_strategy_ops_find(enum strategy_id id);

@@ -26,6 +26,7 @@
 #include "sim/secure/sw_shm.h"
 #include "sim/secure/sw_thread.h"
 #include "sim/secure/strategy_sw.h"
+#include "sim/secure/sw_metrics.h"
 
 struct sw_client {
 	bool alive;              /* VM_CREATED (or client 0 without virtualization) */
@@ -59,6 +60,8 @@ struct secure_world {
 	struct sw_session_table sessions;
 	enum strategy_id strategy_id;
 	struct sw_strategy strategy; /* when shared memory is mapped (strategy_sw.h) */
+	uint64_t smcs;               /* SMCs handled (the cost model's smcs) */
+	struct sw_metrics metrics;   /* map/unmap latency and cost, reserved vs in use */
 };
 
 static inline struct sw_client *sw_client_of(struct secure_world *sw, uint16_t client)
@@ -78,12 +81,17 @@ static inline bool sw_dynamic_shm(const struct secure_world *sw)
 /* The strategy's decisions, as OP-TEE's mobj_* wrappers over mobj_ops. */
 static inline int sw_use_begin(struct secure_world *sw, uint16_t client, struct sw_mobj *m)
 {
-	return sw->strategy.ops->use_begin(&sw->strategy, client, m);
+	int rc = sw->strategy.ops->use_begin(&sw->strategy, client, m);
+
+	if (!rc)
+		sw_metrics_sample(sw);
+	return rc;
 }
 
 static inline void sw_use_end(struct secure_world *sw, uint16_t client, struct sw_mobj *m)
 {
 	sw->strategy.ops->use_end(&sw->strategy, client, m);
+	sw_metrics_sample(sw);
 }
 
 static inline int sw_shm_registered(struct secure_world *sw, uint16_t client, struct sw_shm *shm)

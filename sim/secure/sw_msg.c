@@ -142,13 +142,16 @@ static uint32_t reach_arg_by_cookie(struct sw_call *c, uint64_t *room)
 		sw_shm_put(c->sw, shm);
 		return OPTEE_SMC_RETURN_EBADADDR;
 	}
+	/* The call holds it from here (the metrics see it in use once mapped). */
+	c->arg_shm = shm;
 	rc = sw_use_begin(c->sw, c->client, &shm->mobj);
 	if (rc) {
+		c->arg_shm = NULL;
 		sw_shm_put(c->sw, shm);
 		return rc == TS_ENOMEM || rc == TS_ENOSPC ? OPTEE_SMC_RETURN_ENOMEM :
 							    OPTEE_SMC_RETURN_EBADADDR;
 	}
-	c->arg_shm = shm; /* a reference and a use, both dropped by release_arg */
+	/* A reference and a use, both dropped by release_arg. */
 	c->arg_va = va_add(shm->mobj.va, offs);
 	*room = size - offs;
 	return OPTEE_SMC_RETURN_OK;
@@ -257,12 +260,13 @@ static TEE_Result get_rmem(struct sw_call *c, uint32_t m, union ta_param *tp)
 		sw_shm_put(c->sw, shm);
 		return TEE_ERROR_BAD_PARAMETERS;
 	}
+	c->rmem[m] = shm; /* a reference and a use, both dropped by release_params */
 	rc = sw_use_begin(c->sw, c->client, &shm->mobj);
 	if (rc) {
+		c->rmem[m] = NULL;
 		sw_shm_put(c->sw, shm);
 		return tee_from_map_err(rc);
 	}
-	c->rmem[m] = shm; /* a reference and a use, both dropped by release_params */
 	tp->memref.va = va_add(shm->mobj.va, rm->offs);
 	tp->memref.size = rm->size;
 	return TEE_SUCCESS;

@@ -276,6 +276,7 @@ TEE_Result sw_rpc_shm_alloc(struct sw_call *c, uint32_t shm_type, uint64_t size_
 	s->next = c->rpc_shms;
 	c->rpc_shms = s;
 	*out = s;
+	sw_metrics_sample(c->sw);
 	return TEE_SUCCESS;
 }
 
@@ -291,6 +292,7 @@ void sw_rpc_shm_free(struct sw_call *c, struct sw_rpc_shm *shm)
 	if (*pp)
 		*pp = shm->next;
 	st->ops->buffer_put(st, c, shm);
+	sw_metrics_sample(c->sw);
 }
 
 void sw_rpc_call_end(struct sw_call *c)

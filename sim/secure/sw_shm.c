@@ -6,8 +6,28 @@
 #include <string.h>
 
 #include "sim/common/optee_pagelist.h"
+#include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/secure/sw_internal.h"
+
+/*
+ * Under virtualization the carveout is split between VMs by the rule all
+ * worlds share (carveout_split_init: one slice per guest RAM region of the
+ * layout); client c owns slice c - 1, the mediator's shadow pages at its head
+ * included.  The hypervisor (client 0) shares nothing.
+ */
+static bool carveout_slice_owned(const struct secure_world *sw, uint16_t client, paddr_t pa,
+				 uint64_t len_bytes)
+{
+	struct carveout_split split;
+
+	if (client == 0 ||
+	    carveout_split_init(&split, sw->carveout->base, sw->carveout->size_bytes,
+				sw->dram->config.n_guests, sw->strategy.params.carveout_vm_bytes,
+				NULL, 0))
+		return false;
+	return carveout_split_owner(&split, pa, len_bytes) == (int32_t)client - 1;
+}
 
 bool sw_pa_owned(const struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t len_bytes)
 {
@@ -15,12 +35,15 @@ bool sw_pa_owned(const struct secure_world *sw, uint16_t client, paddr_t pa, uin
 
 	if (!r || r->secure)
 		return false;
+	/* The lone normal world owns the whole carveout; a VM only its own slice. */
+	if (r->kind == DRAM_CARVEOUT)
+		return !sw->cfg.virtualization || carveout_slice_owned(sw, client, pa, len_bytes);
 	/*
 	 * The hypervisor's own RAM holds what it passes on a guest's behalf, as
 	 * Xen's mediator does: shadow copies of args, translated page lists.  It
 	 * is trusted; a guest cannot name those pages (its IPAs never reach them).
 	 */
-	if (r->kind == DRAM_CARVEOUT || r->kind == DRAM_HV_RAM)
+	if (r->kind == DRAM_HV_RAM)
 		return true;
 	if (r->kind != DRAM_GUEST_RAM)
 		return false;
@@ -98,6 +121,41 @@ int sw_mobj_describe_contig(struct secure_world *sw, uint16_t client, paddr_t pa
 	return 0;
 }
 
+/*
+ * core_mm_map_shm, retried while the strategy can give back an idle mapping
+ * when the shared resources run out: what a strategy keeps for speed never
+ * makes a map fail that would succeed without it.
+ */
+static int map_reclaiming(struct secure_world *sw, uint16_t client, const paddr_t *pages,
+			  size_t n_pages, uint32_t attrs, vaddr_t *va)
+{
+	const struct sw_strategy_ops *ops = sw->strategy.ops;
+	struct sw_metrics_op op;
+	int rc;
+
+	sw_metrics_op_begin(sw, &op);
+	while ((rc = core_mm_map_shm(&sw->mm, client, pages, n_pages, attrs, va)) == TS_ENOMEM ||
+	       rc == TS_ENOSPC) {
+		if (!ops || !ops->reclaim || !ops->reclaim(&sw->strategy, client))
+			break;
+		core_mm_purge_lazy(&sw->mm); /* lazily freed VA comes back only after its TLBI */
+	}
+	if (!rc)
+		sw_metrics_op_end(sw, &op, true, n_pages);
+	return rc;
+}
+
+/* core_mm_unmap_shm, timed. */
+static void unmap_timed(struct secure_world *sw, vaddr_t va, uint64_t n_pages)
+{
+	struct sw_metrics_op op;
+
+	sw_metrics_op_begin(sw, &op);
+	/* Cannot fail: the mapping is ours and alive until this point. */
+	(void)core_mm_unmap_shm(&sw->mm, va);
+	sw_metrics_op_end(sw, &op, false, n_pages);
+}
+
 int sw_mobj_map(struct secure_world *sw, struct sw_mobj *m)
 {
 	struct sw_client *c = sw_client_of(sw, m->client);
@@ -106,8 +164,8 @@ int sw_mobj_map(struct secure_world *sw, struct sw_mobj *m)
 
 	if (!sw_mobj_needs_map(m) || sw_mobj_is_mapped(m))
 		return TS_EINVAL;
-	rc = core_mm_map_shm(&sw->mm, m->client, m->pages, m->n_pages,
-			     m->read_only ? PGT_ATTR_RO : 0, &va);
+	rc = map_reclaiming(sw, m->client, m->pages, m->n_pages, m->read_only ? PGT_ATTR_RO : 0,
+			    &va);
 	if (rc)
 		return rc;
 	m->map_va = va;
@@ -149,10 +207,10 @@ static void *list_page_map(void *ctx, paddr_t pa, size_t len_bytes)
 	if (va_addr(va)) {
 		rc = core_mm_read(&sw->mm, va, lr->bounce, SMALL_PAGE_SIZE);
 	} else {
-		rc = core_mm_map_shm(&sw->mm, lr->client, &pa, 1, PGT_ATTR_RO, &va);
+		rc = map_reclaiming(sw, lr->client, &pa, 1, PGT_ATTR_RO, &va);
 		if (rc == 0) {
 			rc = core_mm_read(&sw->mm, va, lr->bounce, SMALL_PAGE_SIZE);
-			(void)core_mm_unmap_shm(&sw->mm, va);
+			unmap_timed(sw, va, 1);
 		}
 	}
 	if (rc) {
@@ -189,8 +247,7 @@ void sw_mobj_unmap(struct secure_world *sw, struct sw_mobj *m)
 {
 	if (!sw_mobj_is_mapped(m))
 		return;
-	/* Cannot fail: the mapping is ours and alive until this point. */
-	(void)core_mm_unmap_shm(&sw->mm, m->map_va);
+	unmap_timed(sw, m->map_va, m->n_pages);
 	sw_client_of(sw, m->client)->n_mappings--;
 	m->map_va = va_init(0);
 	m->va = va_init(0);
@@ -263,6 +320,7 @@ int sw_shm_register(struct secure_world *sw, uint16_t client, uint64_t cookie,
 	s->cookie = cookie;
 	s->client = client;
 	s->mobj = *mobj;
+	s->mobj.owner = s;
 	s->hash_next = *b;
 	*b = s;
 	s->client_next = c->shm_list;

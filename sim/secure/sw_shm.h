@@ -40,6 +40,7 @@ struct sw_mobj {
 	uint32_t map_refs;   /* uses the mapping serves now (kept by the strategy) */
 	bool read_only;
 	uint16_t client;
+	struct sw_shm *owner; /* the registered object this describes, or NULL (call-scoped) */
 };
 
 static inline bool sw_mobj_is_mapped(const struct sw_mobj *m)
@@ -53,7 +54,10 @@ static inline bool sw_mobj_needs_map(const struct sw_mobj *m)
 	return m->pages != NULL;
 }
 
-/* Does the client own all of [pa, pa + len) (non-secure RAM it may share)? */
+/*
+ * Does the client own all of [pa, pa + len) (non-secure RAM it may share)?
+ * Under virtualization: its own guest RAM and its own slice of the carveout.
+ */
 bool sw_pa_owned(const struct secure_world *sw, uint16_t client, paddr_t pa, uint64_t len_bytes);
 
 /*
@@ -91,6 +95,13 @@ struct sw_shm {
 	bool released;       /* unregistered: out of the hash, freed by the last user */
 	uint32_t users;      /* calls holding a reference */
 	uint32_t check_refs; /* scratch for sw_check */
+	uint64_t metrics_stamp; /* scratch for sw_metrics_sample */
+	/*
+	 * Kept by a strategy that leaves idle objects mapped ("cached"): its
+	 * per-client LRU of them.  Untouched by everyone else.
+	 */
+	struct sw_shm *lru_prev, *lru_next;
+	bool lru_linked;
 	struct sw_mobj mobj;
 };
 

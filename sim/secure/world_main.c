@@ -17,13 +17,12 @@
 #include <uv.h>
 
 #include "sim/common/channels.h"
-#include "sim/common/json.h"
 #include "sim/common/opts.h"
 #include "sim/common/profile.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
-#include "sim/secure/cost.h"
 #include "sim/secure/secure_world.h"
+#include "sim/secure/sw_stats_line.h"
 
 struct server {
 	pthread_t thread;
@@ -36,19 +35,11 @@ static atomic_int stop_flag;
 static struct server *servers;
 static uint64_t n_servers;
 
-/*
- * One JSON line: the secure world's own counters, the memory manager's, the
- * TLB's, the mailboxes', and the modeled cost of it all on the profile.
- */
+/* The statistics line, with the mailboxes' counters summed over our servers. */
 static void print_stats(struct secure_world *sw, const struct profile *prof, int check_rc)
 {
-	const struct core_mm *mm = sw_mm(sw);
-	const struct tlb_stats *t = &mm->tlb.stats;
 	struct smc_mailbox_stats st, mb = { 0 };
-	struct sw_stats sws;
-	struct cost_counts cc;
-	uint64_t cycles, i;
-	struct json j;
+	uint64_t i;
 
 	for (i = 0; i < n_servers; i++) {
 		smc_mailbox_get_stats(servers[i].mb, SMC_MB_SERVER, &st);
@@ -56,54 +47,8 @@ static void print_stats(struct secure_world *sw, const struct profile *prof, int
 		SMC_MAILBOX_STATS(SUM)
 #undef SUM
 	}
-	sw_stats_total(sw, &sws);
-	core_mm_cost_counts(mm, &cc);
-	cc.smcs = mb.calls;
-	cycles = profile_modeled_cycles(prof, &cc);
-
-	json_begin(&j, stdout, false);
-	json_object_begin(&j);
-	json_kv_string(&j, "role", "secure");
-	json_kv_string(&j, "check", check_rc ? ts_err_name(check_rc) : "ok");
-	json_kv_u64(&j, "smcs", mb.calls);
-	json_kv_u64(&j, "maps", mm->stats.maps);
-	json_kv_u64(&j, "unmaps", mm->stats.unmaps);
-	json_kv_u64(&j, "mapped_pages", mm->stats.mapped_pages);
-	json_kv_u64(&j, "vm_destroys", mm->stats.vm_destroys);
-	json_key(&j, "secure_world");
-	json_object_begin(&j);
-#define SW_KV(name) json_kv_u64(&j, #name, sws.name);
-	SW_STATS_FIELDS(SW_KV)
-#undef SW_KV
-	json_object_end(&j);
-	json_key(&j, "core_mm");
-	json_object_begin(&j);
-#define MM_KV(name) json_kv_u64(&j, #name, mm->stats.name);
-	CORE_MM_STATS_FIELDS(MM_KV)
-#undef MM_KV
-	json_kv_u64(&j, "pte_writes", mm->pgt.pte_writes);
-	json_kv_u64(&j, "xlat_tables_peak", mm->pool.peak_in_use);
-	json_kv_u64(&j, "metadata_bytes", mm->metadata_bytes);
-	json_object_end(&j);
-	json_key(&j, "tlb");
-	json_object_begin(&j);
-#define TLB_KV(name) json_kv_u64(&j, #name, t->name);
-	TLB_STATS_FIELDS(TLB_KV)
-#undef TLB_KV
-	json_object_end(&j);
-	json_key(&j, "mailboxes");
-	json_object_begin(&j);
-#define MB_KV(name) json_kv_u64(&j, #name, mb.name);
-	SMC_MAILBOX_STATS(MB_KV)
-#undef MB_KV
-	json_object_end(&j);
-	json_kv_string(&j, "profile", prof->name);
-	json_kv_u64(&j, "modeled_cycles", cycles);
-	json_kv_u64(&j, "modeled_ns", profile_cycles_to_ns(prof, cycles));
-	json_object_end(&j);
-	if (json_end(&j))
+	if (sw_write_stats_line(stdout, sw, prof, check_rc, &mb))
 		fprintf(stderr, "teeshm world-secure: statistics line malformed\n");
-	fputc('\n', stdout);
 	fflush(stdout);
 }
 
@@ -178,6 +123,7 @@ int secure_world_main(int argc, char **argv)
 	cfg.virtualization = virt;
 	cfg.max_guests = (uint16_t)max_guests;
 	cfg.strategy = strategy;
+	cfg.profile = &prof;
 	if ((rc = sw_create(&cfg, dram, &sw, err, sizeof(err)))) {
 		fprintf(stderr, "teeshm world-secure: boot failed: %s\n", err);
 		goto out;

@@ -13,9 +13,12 @@
  *   copies at each invoke.  Sent as TMEM by address (PA + offset).
  * - Message args and RPC buffers: carveout blocks too, always one run.
  *
- * Without a hypervisor only: the one normal world (client 0) owns the whole
- * carveout.  Splitting it between VMs needs the mediator to partition
- * GET_SHM_CONFIG and is refused here (TS_ENOSYS).
+ * Without a hypervisor the one normal world (client 0) owns the whole
+ * carveout.  Under one, GET_SHM_CONFIG answers with this VM's slice, as the
+ * mediator carves it (sim/common/strategy.h): its guest part, at an IPA
+ * window above guest RAM, which the guest process mapped at carveout_host.
+ * This half cannot tell the difference: it allocates from whatever it was
+ * given, and the mediator turns the window's IPAs into the slice's PAs.
  *
  * The allocator is first fit over 4 KiB pages (OP-TEE's and Linux's pools
  * hand out page-aligned blocks); when no run is long enough the caller gets
@@ -163,13 +166,11 @@ static int co_init(struct nw_strategy *s, struct optee_drv *drv, const struct st
 	struct co_pool *pool;
 
 	(void)p;
-	if (info->sec_caps & OPTEE_SMC_SEC_CAP_VIRTUALIZATION) {
-		s->refusal = "the secure world runs with virtualization: splitting the carveout "
-			     "between VMs is not implemented (no hypervisor only)";
-		return TS_ENOSYS;
-	}
 	if (!info->have_carveout) {
-		s->refusal = "the secure world reports no static carveout (GET_SHM_CONFIG)";
+		s->refusal = info->sec_caps & OPTEE_SMC_SEC_CAP_VIRTUALIZATION ?
+				     "the hypervisor offers this VM no slice of the carveout "
+				     "(GET_SHM_CONFIG)" :
+				     "the secure world reports no static carveout (GET_SHM_CONFIG)";
 		return TS_ENOSYS;
 	}
 	if (!drv->carveout_host) {

@@ -11,11 +11,18 @@
  * - Buffers the secure world needs come by RPC SHM_ALLOC; an answer outside
  *   the carveout is given back and refused.
  *
- * No hypervisor: client 0 owns the whole carveout.  Under virtualization the
- * carveout would be split per VM, which is not implemented: init refuses.
+ * No hypervisor: client 0 owns the whole carveout.  Under virtualization it
+ * is split between VMs at boot by the rule of sim/common/strategy.h
+ * (carveout_split_init, the same the mediator and the guests apply): client
+ * c may name only slice c - 1, which sw_pa_owned enforces on every buffer,
+ * the mediator's shadow copies of c's args included (they sit at the head of
+ * c's slice).  Init refuses a split that leaves a VM no page.  A VM's death
+ * leaves nothing to undo: the slice stays mapped, as the whole carveout
+ * always is, and the books hold no per-VM state.
  */
 #include <stddef.h>
 
+#include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/secure/strategy_sw.h"
 #include "sim/secure/sw_internal.h"
@@ -23,12 +30,17 @@
 static int co_init(struct sw_strategy *s, struct secure_world *sw,
 		   const struct strategy_params *p)
 {
-	/* Per-VM partitions of the carveout: not implemented yet. */
-	if (sw->cfg.virtualization)
-		return TS_ENOSYS;
+	struct carveout_split split;
+	int rc;
+
 	/* Nothing to share memory through. */
 	if (!sw->carveout)
 		return TS_ENOSYS;
+	/* One slice per VM: each must leave its guest at least a page. */
+	if (sw->cfg.virtualization &&
+	    (rc = carveout_split_init(&split, sw->carveout->base, sw->carveout->size_bytes,
+				      sw->dram->config.n_guests, p->carveout_vm_bytes, NULL, 0)))
+		return rc;
 	*s = (struct sw_strategy){ .sw = sw, .params = *p };
 	return 0;
 }
@@ -102,16 +114,31 @@ static void co_vm_destroyed(struct sw_strategy *s, uint16_t client)
 	(void)client;
 }
 
-/* Reached without a mapping of its own: static, or not described at all. */
-static int check_static(const struct sw_mobj *m)
+/*
+ * Reached without a mapping of its own: static, or not described at all.  A
+ * static buffer lies in the carveout part its client owns (under
+ * virtualization, its own slice): the static mapping is VA == PA, but the
+ * check asks the memory manager rather than assume it.
+ */
+static int check_static(struct secure_world *sw, const struct sw_mobj *m)
 {
-	return sw_mobj_needs_map(m) || sw_mobj_is_mapped(m) || m->map_refs ? TS_EINVAL : 0;
+	paddr_t pa;
+
+	if (sw_mobj_needs_map(m) || sw_mobj_is_mapped(m) || m->map_refs)
+		return TS_EINVAL;
+	if (!va_addr(m->va))
+		return 0;
+	if (core_mm_virt_to_phys(&sw->mm, m->va, &pa) ||
+	    !dram_region_contains(sw->carveout, pa, m->size_bytes ? m->size_bytes : 1) ||
+	    !sw_pa_owned(sw, m->client, pa, m->size_bytes ? m->size_bytes : 1))
+		return TS_EACCES;
+	return 0;
 }
 
 /*
  * Nothing dynamic exists: no registered object, no client holds a core_mm
  * mapping, and every buffer a call uses (arg, RPC arg, TMEM, RPC buffers)
- * is static.
+ * is static and inside its client's part of the carveout.
  */
 static int co_check(struct sw_strategy *s)
 {
@@ -129,14 +156,14 @@ static int co_check(struct sw_strategy *s)
 		const struct sw_call *call = &sw->threads[i].call;
 		const struct sw_rpc_shm *b;
 
-		if ((rc = check_static(&call->arg_mobj)) ||
-		    (rc = check_static(&call->rpc_arg_mobj)))
+		if ((rc = check_static(sw, &call->arg_mobj)) ||
+		    (rc = check_static(sw, &call->rpc_arg_mobj)))
 			return rc;
 		for (m = 0; m < SW_MSG_MAX_PARAMS; m++)
-			if ((rc = check_static(&call->tmem[m])))
+			if ((rc = check_static(sw, &call->tmem[m])))
 				return rc;
 		for (b = call->rpc_shms; b; b = b->next)
-			if ((rc = check_static(&b->mobj)))
+			if ((rc = check_static(sw, &b->mobj)))
 				return rc;
 	}
 	return 0;

@@ -35,14 +35,6 @@ static void dyn_fini(struct nw_strategy *s)
 	(void)s;
 }
 
-/* base is the _INPUT attr; _OUTPUT = +1, _INOUT = +2. */
-static uint32_t dir_attr(uint32_t base, uint32_t dir)
-{
-	bool in = dir & NW_TEMP_IN, out = dir & NW_TEMP_OUT;
-
-	return in && out ? base + 2 : out ? base + 1 : base;
-}
-
 static TEE_Result dyn_temp_begin(struct nw_strategy *s, void *buf, size_t size, uint32_t dir,
 				 struct optee_drv_param *out, struct nw_temp *t)
 {
@@ -68,7 +60,7 @@ static TEE_Result dyn_temp_begin(struct nw_strategy *s, void *buf, size_t size, 
 	}
 	NW_COUNT(s, temp_bounces);
 	t->shm = shm;
-	out->attr = dir_attr(OPTEE_MSG_ATTR_TYPE_RMEM_INPUT, dir);
+	out->attr = nw_temp_attr(OPTEE_MSG_ATTR_TYPE_RMEM_INPUT, dir);
 	out->u.memref.shm = shm;
 	out->u.memref.offs_bytes = 0;
 	out->u.memref.size_bytes = size;

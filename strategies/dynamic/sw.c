@@ -17,6 +17,8 @@
  */
 #include <stddef.h>
 
+#include "strategies/dynamic/sw.h"
+
 #include "sim/common/ts_err.h"
 #include "sim/secure/strategy_sw.h"
 #include "sim/secure/sw_internal.h"
@@ -118,28 +120,11 @@ static int check_mobj_use(const struct sw_mobj *m)
 	return sw_mobj_is_mapped(m) == (m->map_refs > 0) ? 0 : TS_EBUSY;
 }
 
-/*
- * Map-on-use, checked: every registered object is mapped iff a call uses it,
- * with one map reference per user (sw_check holds the big lock and has
- * already matched users against the calls); a call's own buffers are mapped
- * for it alone.
- */
-static int dyn_check(struct sw_strategy *s)
+int sw_dynamic_check_calls(struct secure_world *sw)
 {
-	struct secure_world *sw = s->sw;
 	uint32_t i, m;
 	int rc;
 
-	for (i = 0; i < sw->n_clients; i++) {
-		const struct sw_shm *shm;
-
-		for (shm = sw->clients[i].shm_list; shm; shm = shm->client_next) {
-			if (!sw_mobj_needs_map(&shm->mobj) || shm->mobj.map_refs != shm->users)
-				return TS_EINVAL;
-			if ((rc = check_mobj_use(&shm->mobj)))
-				return rc;
-		}
-	}
 	for (i = 0; i < sw->cfg.num_threads; i++) {
 		const struct sw_call *call = &sw->threads[i].call;
 
@@ -156,6 +141,31 @@ static int dyn_check(struct sw_strategy *s)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Map-on-use, checked: every registered object is mapped iff a call uses it,
+ * with one map reference per user (sw_check holds the big lock and has
+ * already matched users against the calls); a call's own buffers are mapped
+ * for it alone.
+ */
+static int dyn_check(struct sw_strategy *s)
+{
+	struct secure_world *sw = s->sw;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < sw->n_clients; i++) {
+		const struct sw_shm *shm;
+
+		for (shm = sw->clients[i].shm_list; shm; shm = shm->client_next) {
+			if (!sw_mobj_needs_map(&shm->mobj) || shm->mobj.map_refs != shm->users)
+				return TS_EINVAL;
+			if ((rc = check_mobj_use(&shm->mobj)))
+				return rc;
+		}
+	}
+	return sw_dynamic_check_calls(sw);
 }
 
 const struct sw_strategy_ops sw_strategy_dynamic_ops = {

@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strategies/rpc/sw.h"
+
 #include "sim/common/ts_err.h"
 #include "sim/secure/strategy_sw.h"
 #include "sim/secure/sw_internal.h"
@@ -357,6 +359,31 @@ static void rpc_vm_destroyed(struct sw_strategy *s, uint16_t client)
 		pool_drop(s->sw, pool, &sw_client_of(s->sw, client)->stats);
 }
 
+/* The driver leaves: chunks go back one per call, each unmapped first. */
+static int rpc_cache_disable(struct sw_strategy *s, uint16_t client, uint64_t *cookie)
+{
+	struct vm_pool *pool = pool_of(s, client);
+	struct pool_chunk **pp;
+
+	if (!pool || !pool->chunks)
+		return TS_ENOENT;
+	for (pp = &pool->chunks; *pp && (*pp)->used_pages; pp = &(*pp)->next)
+		;
+	if (!*pp)
+		return TS_EBUSY;
+	{
+		struct pool_chunk *ch = *pp;
+
+		*pp = ch->next;
+		pool->n_chunks--;
+		pool->total_pages -= ch->n_pages;
+		*cookie = ch->nw->cookie;
+		chunk_free_local(s->sw, ch);
+		sw_client_of(s->sw, client)->stats.pool_chunks_freed++;
+	}
+	return 0;
+}
+
 static uint64_t rpc_mappings_held(struct sw_strategy *s, uint16_t client)
 {
 	struct vm_pool *pool = pool_of(s, client);
@@ -460,21 +487,26 @@ static int check_pool(struct secure_world *sw, uint16_t client, struct vm_pool *
 	return 0;
 }
 
-/* Dynamic's invariants for memrefs and args, then the pools' books. */
-static int rpc_check(struct sw_strategy *s)
+int sw_rpc_pools_check(struct sw_strategy *s)
 {
 	struct rpc_state *st = s->priv;
 	uint32_t i;
 	int rc;
 
-	if ((rc = sw_strategy_dynamic_ops.check(s)))
-		return rc;
 	if (!st || st->n_pools != s->sw->n_clients)
 		return TS_EINVAL;
 	for (i = 0; i < st->n_pools; i++)
 		if ((rc = check_pool(s->sw, (uint16_t)i, &st->pools[i])))
 			return rc;
 	return 0;
+}
+
+/* Dynamic's invariants for memrefs and args, then the pools' books. */
+static int rpc_check(struct sw_strategy *s)
+{
+	int rc = sw_strategy_dynamic_ops.check(s);
+
+	return rc ? rc : sw_rpc_pools_check(s);
 }
 
 const struct sw_strategy_ops sw_strategy_rpc_ops = {
@@ -490,4 +522,5 @@ const struct sw_strategy_ops sw_strategy_rpc_ops = {
 	.vm_destroyed = rpc_vm_destroyed,
 	.check = rpc_check,
 	.mappings_held = rpc_mappings_held,
+	.cache_disable = rpc_cache_disable,
 };

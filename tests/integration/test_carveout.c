@@ -740,20 +740,28 @@ static void test_dynamic_refused(void **state)
 	world_down(&w);
 }
 
-/* A fake secure world that offers virtualization and a carveout: enough to probe. */
+/*
+ * A fake mediator in front of a virtualized secure world with a carveout:
+ * enough to probe.  ctx points at a bool: whether it offers this VM a one-page
+ * slice (GET_SHM_CONFIG) or not (ENOTAVAIL, as Xen).
+ */
 static int virt_tee_call(void *ctx, struct smc_regs *r)
 {
 	uint32_t fid = (uint32_t)r->a[0];
+	bool offer = *(const bool *)ctx;
 
-	(void)ctx;
 	memset(r, 0, sizeof(*r));
 	switch (fid) {
 	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
 		r->a[1] = OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM | OPTEE_SMC_SEC_CAP_VIRTUALIZATION;
 		break;
 	case OPTEE_SMC_GET_SHM_CONFIG:
-		r->a[1] = 0x40000000;
-		r->a[2] = 1u << 20;
+		if (!offer) {
+			r->a[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+			return 0;
+		}
+		r->a[1] = 0x44000000;
+		r->a[2] = 4096;
 		r->a[3] = OPTEE_SMC_SHM_CACHED;
 		break;
 	case OPTEE_SMC_GET_THREAD_COUNT:
@@ -768,11 +776,12 @@ static int virt_tee_call(void *ctx, struct smc_regs *r)
 }
 
 /*
- * Only without a hypervisor: both halves refuse virtualization with
- * TS_ENOSYS and say why; the driver also refuses to run without the carveout
- * mapped.
+ * Under virtualization the carveout is split per VM (test_carveout_vm has the
+ * worlds): the secure half boots when every VM gets a slice and refuses a
+ * split that leaves one no page, saying so; the driver runs on the slice the
+ * mediator offers and refuses, saying why, when it offers none.
  */
-static void test_virtualization_refused(void **state)
+static void test_virtualization_split(void **state)
 {
 	static uint8_t fake_carveout[4096];
 	struct dram_config dc;
@@ -782,7 +791,8 @@ static void test_virtualization_refused(void **state)
 	struct guest_mem gm;
 	struct optee_drv_config nc = { 0 };
 	struct strategy_params params;
-	struct smc_conduit cpu = { .call = virt_tee_call };
+	bool offer = false;
+	struct smc_conduit cpu = { .call = virt_tee_call, .ctx = &offer };
 	struct optee_drv *drv = NULL;
 	char err[256] = "";
 	void *ram = aligned_alloc(4096, 1u << 20);
@@ -791,12 +801,20 @@ static void test_virtualization_refused(void **state)
 	dram_config_default(&dc);
 	dc.n_guests = 2;
 	dc.guest_ram_bytes = 4u << 20;
-	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
 	sw_config_default(&sc);
 	sc.strategy = "carveout";
 	sc.virtualization = true;
 	sc.max_guests = 2;
-	assert_int_equal(sw_create(&sc, dram, &sw, err, sizeof(err)), TS_ENOSYS);
+	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
+	assert_int_equal(sw_create(&sc, dram, &sw, err, sizeof(err)), 0);
+	assert_int_equal(sw_check(sw), 0);
+	sw_destroy(sw);
+	sw = NULL;
+	dram_destroy(dram);
+	/* 2 x 4 pages: no room for a slice's shadow pages and a guest page. */
+	dc.carveout_bytes = 8 * 4096;
+	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
+	assert_int_equal(sw_create(&sc, dram, &sw, err, sizeof(err)), TS_ERANGE);
 	assert_null(sw);
 	assert_non_null(strstr(err, "carveout"));
 	dram_destroy(dram);
@@ -814,7 +832,19 @@ static void test_virtualization_refused(void **state)
 	assert_int_equal(optee_drv_create(&nc, &drv), TS_ENOSYS);
 	assert_null(drv);
 	assert_non_null(strstr(err, "carveout"));
-	assert_non_null(strstr(err, "virtualization"));
+	assert_non_null(strstr(err, "no slice"));
+	/* Offered one: the driver takes it as its whole carveout. */
+	offer = true;
+	assert_int_equal(optee_drv_create(&nc, &drv), 0);
+	assert_int_equal(pa_addr(optee_drv_get_info(drv)->carveout_base), 0x44000000);
+	assert_int_equal(nw_carveout_check(drv), 0);
+	{
+		struct nw_carveout_stats cs;
+
+		assert_int_equal(nw_carveout_stats(drv, &cs), 0);
+		assert_int_equal(cs.pool_pages, 1);
+	}
+	optee_drv_destroy(drv);
 	guest_mem_fini(&gm);
 	free(ram);
 }
@@ -951,7 +981,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_dynamic_refused),
-		cmocka_unit_test(test_virtualization_refused),
+		cmocka_unit_test(test_virtualization_split),
 		cmocka_unit_test(test_unmapped_carveout_refused),
 	};
 

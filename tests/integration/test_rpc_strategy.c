@@ -129,9 +129,15 @@ static void world_down(struct world *w)
 	assert_int_equal(ci.sessions, 0);
 	assert_int_equal(ci.shm_registered, 0);
 	assert_int_equal(ci.threads_running + ci.threads_suspended, 0);
-	/* The secure world first (it unmaps the pool), then the driver gives its pages back. */
-	sw_destroy(w->sw);
+	/*
+	 * The driver leaves first, as Linux's does: DISABLE_SHM_CACHE hands back
+	 * every chunk (unmapped), and it frees them; nothing of client 0 stays mapped.
+	 */
 	optee_drv_destroy(w->drv);
+	assert_int_equal(sw_client_info(w->sw, 0, &ci), 0);
+	assert_int_equal(ci.mappings, 0);
+	assert_int_equal(sw_check(w->sw), 0);
+	sw_destroy(w->sw);
 	guest_mem_get_stats(&w->gm, &gs);
 	assert_int_equal(gs.pages_in_use, 0);
 	assert_int_equal(guest_mem_check(&w->gm), 0);

@@ -272,6 +272,70 @@ static void test_carveout_too_small_for_big_ta(void **state)
 	assert_no_leftover_worlds();
 }
 
+/*
+ * Under the hypervisor each VM gets its own slice of the carveout.  With 4 MiB, two
+ * VMs of 2 MiB each run the whole scenario (the 1.5 MiB TA included) without a
+ * single dynamic mapping, every buffer rewritten from the VM's IPA window by the
+ * mediator, nothing through a page list.
+ */
+static void test_carveout_per_vm(void **state)
+{
+	const char *args[] = { "run", "--vms", "2", "--strategy", "carveout", "--carveout-kib",
+			       "4096", "--iterations", "2", NULL };
+	struct run_out o = run(args, 0, 0);
+	const char *s;
+	int vm;
+
+	(void)state;
+	assert_int_equal(o.exit_code, 0);
+	for (vm = 0; vm < 2; vm++) {
+		const char *g = line_of(o.text, "guest", vm), *hg = line_of(o.text, "hv-guest", vm);
+
+		assert_non_null(g);
+		assert_non_null(hg);
+		assert_int_equal(field(g, "failures"), 0);
+		assert_true(field(g, "bytes_verified") > 1000000);
+		assert_true(field(hg, "window_translated") > 0);
+		assert_int_equal(field(hg, "pages_translated"), 0);
+	}
+	assert_int_equal(field(line_of(o.text, "hv", -1), "hv_pages_in_use"), 0);
+	assert_non_null(s = line_of(o.text, "secure", -1));
+	assert_int_equal(field(s, "maps"), 0);
+	assert_int_equal(field(s, "mapped_pages"), 0);
+	assert_int_equal(field(s, "vm_destroys"), 2);
+	free(o.text);
+	assert_no_leftover_worlds();
+}
+
+/*
+ * The default 1 MiB split two ways leaves each VM 124 pages: each one's 300000-byte
+ * TEMP echo (two 74-page bounces) and the 1.5 MiB TA get TEEC_ERROR_OUT_OF_MEMORY in
+ * its own slice, and everything else still goes through, for both.
+ */
+static void test_carveout_per_vm_exhausted(void **state)
+{
+	const char *args[] = { "run", "--vms", "2", "--strategy", "carveout", "--iterations", "2",
+			       NULL };
+	struct run_out o = run(args, 0, 0);
+	int vm;
+
+	(void)state;
+	assert_int_equal(o.exit_code, 1);
+	for (vm = 0; vm < 2; vm++) {
+		const char *g = line_of(o.text, "guest", vm);
+
+		assert_non_null(g);
+		assert_int_equal(field(g, "failures"), 3); /* 2 big echoes, 1 TA load */
+		assert_non_null(strstr(g, "\"first_failure\": \"echo temp: 0xffff000c"));
+		assert_true(field(g, "bytes_verified") > 500000);
+		assert_int_equal(field(g, "pages_in_use"), 0);
+	}
+	assert_int_equal(field(line_of(o.text, "secure", -1), "maps"), 0);
+	assert_int_equal(field(line_of(o.text, "hv", -1), "hv_pages_in_use"), 0);
+	free(o.text);
+	assert_no_leftover_worlds();
+}
+
 /* Ctrl-C stops every world and the launcher exits 130, leaving no process behind. */
 static void test_interrupt(void **state)
 {
@@ -292,6 +356,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_four_guests),
 		cmocka_unit_test(test_kill_guest_mid_run),
 		cmocka_unit_test(test_carveout_too_small_for_big_ta),
+		cmocka_unit_test(test_carveout_per_vm),
+		cmocka_unit_test(test_carveout_per_vm_exhausted),
 		cmocka_unit_test(test_interrupt),
 	};
 

@@ -15,6 +15,7 @@
 #include "sim/common/addr.h"
 #include "sim/common/ts_err.h"
 #include "sim/secure/mm/tlb.h"
+#include "tests/test_rng.h"
 
 #define PAGE_SHIFT TLB_SIZE_SHIFT_PAGE
 #define L2_SHIFT TLB_SIZE_SHIFT_L2_BLOCK
@@ -22,25 +23,6 @@
 #define SZ_4K ((uint64_t)1 << PAGE_SHIFT)
 #define SZ_2M ((uint64_t)1 << L2_SHIFT)
 #define SZ_1G ((uint64_t)1 << L1_SHIFT)
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* xorshift64*: small, fixed-seed, identical on every host. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static uint64_t rng_below(uint64_t *state, uint64_t bound)
-{
-	return rng_next(state) % bound;
-}
 
 /* True when storage holds a valid entry with exactly this key (global entries carry ASID 0). */
 static bool tlb_has(const struct tlb *tlb, uint64_t va_base, unsigned int shift, bool global,

@@ -84,6 +84,53 @@ static TEE_Result echo_inc_inplace(struct sw_call *call, uint32_t types,
 	return TEE_SUCCESS;
 }
 
+/* One memref of TOUCH: read, write or both, a page-sized chunk at a time. */
+static TEE_Result touch_memref(struct sw_call *call, uint32_t type, union ta_param *p)
+{
+	uint8_t buf[CHUNK_BYTES];
+	uint64_t size = p->memref.size, done;
+	TEE_Result res;
+
+	if (!va_addr(p->memref.va))
+		return TEE_SUCCESS; /* NULL memref: only its size travels */
+	if (!ta_memref_ok(p))
+		return TEE_ERROR_BAD_PARAMETERS;
+	for (done = 0; done < size; done += CHUNK_BYTES) {
+		size_t n = size - done < CHUNK_BYTES ? (size_t)(size - done) : CHUNK_BYTES;
+		size_t i;
+
+		if (type != TEE_PARAM_TYPE_MEMREF_OUTPUT) {
+			res = ta_mem_read(call, va_add(p->memref.va, done), buf, n);
+			if (res)
+				return res;
+		}
+		if (type == TEE_PARAM_TYPE_MEMREF_INPUT)
+			continue;
+		for (i = 0; i < n; i++)
+			buf[i] = type == TEE_PARAM_TYPE_MEMREF_OUTPUT ? 0x5A : (uint8_t)(buf[i] + 1);
+		res = ta_mem_write(call, va_add(p->memref.va, done), buf, n);
+		if (res)
+			return res;
+	}
+	return TEE_SUCCESS;
+}
+
+static TEE_Result echo_touch(struct sw_call *call, uint32_t types, union ta_param p[TEE_NUM_PARAMS])
+{
+	TEE_Result res;
+	unsigned i;
+
+	for (i = 0; i < TEE_NUM_PARAMS; i++) {
+		uint32_t type = TEE_PARAM_TYPE_GET(types, i);
+
+		if (type < TEE_PARAM_TYPE_MEMREF_INPUT || type > TEE_PARAM_TYPE_MEMREF_INOUT)
+			continue;
+		if ((res = touch_memref(call, type, &p[i])))
+			return res;
+	}
+	return TEE_SUCCESS;
+}
+
 static TEE_Result echo_invoke(struct sw_call *call, void *ctx, uint32_t cmd, uint32_t types,
 			      union ta_param p[TEE_NUM_PARAMS])
 {
@@ -100,6 +147,8 @@ static TEE_Result echo_invoke(struct sw_call *call, void *ctx, uint32_t cmd, uin
 		p[0].value.a *= 2;
 		p[0].value.b += 3;
 		return TEE_SUCCESS;
+	case TA_ECHO_CMD_TOUCH:
+		return echo_touch(call, types, p);
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}

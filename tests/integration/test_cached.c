@@ -1,0 +1,567 @@
+/*
+ * The "cached" strategy end to end, in one process: TEEC_* -> the real
+ * driver (cached normal half: registered bounce buffers, arg slots sent as
+ * CALL_WITH_REGD_ARG) -> in-process conduit -> the real secure world (cached
+ * secure half: idle registered buffers stay mapped, LRU under a per-VM page
+ * budget, lazy batched TLBI).  The secure MMU runs with verify_tlb_hits, so
+ * any access through a stale TLB entry would be counted; every test requires
+ * that count to stay 0 and ends with sw_check() == 0 and no mapping left.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/common/dram.h"
+#include "sim/common/optee_smc.h"
+#include "sim/common/smc_channel.h"
+#include "sim/common/stage2.h"
+#include "sim/common/strategy.h"
+#include "sim/common/ta_ids.h"
+#include "sim/common/ts_err.h"
+#include "sim/hv/mediator.h"
+#include "sim/normal/guest_mem.h"
+#include "sim/normal/include/tee_client_api.h"
+#include "sim/normal/optee_drv.h"
+#include "sim/normal/teec_sim.h"
+#include "sim/secure/secure_world.h"
+#include "strategies/cached/nw.h"
+
+static const TEEC_UUID echo_uuid = TA_ECHO_UUID;
+
+struct world {
+	struct dram *dram;
+	struct secure_world *sw;
+	struct dram_view *view;
+	struct guest_mem gm;
+	struct smc_inproc inproc;
+	struct smc_conduit cpu;
+	struct optee_drv *drv;
+	TEEC_Context ctx;
+	TEEC_Session sess;
+};
+
+/* A lone normal world and the secure world under "cached"; shm_va_pages 0: the default range. */
+static void world_up(struct world *w, uint64_t budget_pages, uint64_t shm_va_pages)
+{
+	struct dram_config dc;
+	struct sw_config sc;
+	struct optee_drv_config nc = { 0 };
+	struct strategy_params p;
+	const struct dram_region *guest;
+	char err[256] = "";
+	uint32_t origin = 0;
+
+	memset(w, 0, sizeof(*w));
+	strategy_params_default(STRATEGY_CACHED, &p);
+	if (budget_pages)
+		p.cache_pages_per_vm = budget_pages;
+	dram_config_default(&dc);
+	dc.n_guests = 1;
+	dc.guest_ram_bytes = 16ull << 20;
+	assert_int_equal(dram_create(&dc, &w->dram, err, sizeof(err)), 0);
+	sw_config_default(&sc);
+	sc.num_threads = 2;
+	sc.strategy = "cached";
+	sc.strategy_params = &p;
+	sc.mm.verify_tlb_hits = true;
+	if (shm_va_pages)
+		sc.mm.shm_va_bytes = shm_va_pages * SMALL_PAGE_SIZE;
+	if (sw_create(&sc, w->dram, &w->sw, err, sizeof(err))) {
+		fprintf(stderr, "sw_create: %s\n", err);
+		fail();
+	}
+	guest = dram_region_find(w->dram->layout, DRAM_GUEST_RAM, 0);
+	assert_int_equal(dram_view_open(w->dram, &guest, 1, &w->view), 0);
+	assert_int_equal(guest_mem_init(&w->gm, guest->base,
+					dram_view_ptr(w->view, guest->base, guest->size_bytes),
+					guest->size_bytes), 0);
+	w->cpu = smc_inproc_conduit(&w->inproc, sw_smc, w->sw);
+	nc.mem = &w->gm;
+	nc.conduits = &w->cpu;
+	nc.n_conduits = 1;
+	nc.strategy = &p;
+	assert_int_equal(optee_drv_create(&nc, &w->drv), 0);
+	teec_set_default_driver(w->drv);
+	assert_int_equal(TEEC_InitializeContext(NULL, &w->ctx), TEEC_SUCCESS);
+	assert_int_equal(TEEC_OpenSession(&w->ctx, &w->sess, &echo_uuid, TEEC_LOGIN_PUBLIC, NULL,
+					  NULL, &origin), TEEC_SUCCESS);
+}
+
+static struct sw_stats stats(struct world *w)
+{
+	struct sw_stats s;
+
+	assert_int_equal(sw_client_stats(w->sw, 0, &s), 0);
+	return s;
+}
+
+static struct nw_cached_stats nw_stats(struct world *w)
+{
+	struct nw_cached_stats s;
+
+	assert_int_equal(nw_cached_stats(w->drv, &s), 0);
+	assert_int_equal(nw_cached_check(w->drv), 0);
+	return s;
+}
+
+/* The driver leaves (its cache unregistered, DISABLE_SHM_CACHE): nothing of client 0 stays. */
+static void world_down(struct world *w)
+{
+	struct sw_client_info ci;
+	struct guest_mem_stats gs;
+
+	TEEC_CloseSession(&w->sess);
+	TEEC_FinalizeContext(&w->ctx);
+	teec_set_default_driver(NULL);
+	assert_int_equal(sw_check(w->sw), 0);
+	assert_int_equal(optee_drv_check(w->drv), 0);
+	optee_drv_destroy(w->drv);
+	assert_int_equal(sw_client_info(w->sw, 0, &ci), 0);
+	assert_int_equal(ci.mappings, 0);
+	assert_int_equal(ci.shm_registered, 0);
+	assert_int_equal(sw_mm(w->sw)->stats.mapped_pages, 0);
+	assert_int_equal(sw_mm(w->sw)->stats.stale_tlb_hits, 0);
+	assert_int_equal(sw_check(w->sw), 0);
+	sw_destroy(w->sw);
+	guest_mem_get_stats(&w->gm, &gs);
+	assert_int_equal(gs.pages_in_use, 0);
+	guest_mem_fini(&w->gm);
+	dram_view_close(w->view);
+	dram_destroy(w->dram);
+}
+
+static void fill(uint8_t *p, size_t n, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7 + seed + (i >> 9));
+}
+
+/* TRANSFORM of n bytes through TEMP memrefs: out = in ^ 0xA5, checked byte for byte. */
+static void transform_temp(struct world *w, size_t n, unsigned seed)
+{
+	uint8_t *in = malloc(n), *out = malloc(n);
+	TEEC_Operation op;
+	uint32_t origin;
+	size_t i;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	fill(in, n, seed);
+	memset(out, 0, n);
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
+					 TEEC_VALUE_INOUT, TEEC_NONE);
+	op.params[0].tmpref.buffer = in;
+	op.params[0].tmpref.size = n;
+	op.params[1].tmpref.buffer = out;
+	op.params[1].tmpref.size = n;
+	assert_int_equal(TEEC_InvokeCommand(&w->sess, TA_ECHO_CMD_TRANSFORM, &op, &origin),
+			 TEEC_SUCCESS);
+	assert_int_equal(op.params[1].tmpref.size, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(out[i], (uint8_t)(in[i] ^ 0xa5));
+	free(in);
+	free(out);
+}
+
+/* INC_INPLACE on a registered block, through a PARTIAL_INOUT memref at offs. */
+static void inc_registered(struct world *w, TEEC_SharedMemory *shm, size_t offs, size_t n)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INOUT, TEEC_NONE, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].memref.parent = shm;
+	op.params[0].memref.offset = offs;
+	op.params[0].memref.size = n;
+	assert_int_equal(TEEC_InvokeCommand(&w->sess, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
+			 TEEC_SUCCESS);
+}
+
+/*
+ * TEMP memrefs of every direction ride reused registered bounce buffers: once
+ * the first round has registered and mapped them, later calls find them
+ * mapped (cache hits) and write no descriptor and issue no TLBI at all,
+ * while the data stays right.  Messages go as CALL_WITH_REGD_ARG from slots.
+ */
+static void test_temp_memrefs_hit(void **state)
+{
+	static const size_t sizes[] = { 100, 4096, 3 * 4096 + 17 };
+	struct world w;
+	struct sw_stats s0, s1;
+	struct nw_cached_stats n0, n1;
+	uint64_t pte0, tlbi0;
+	unsigned round, i;
+
+	(void)state;
+	world_up(&w, 0, 0);
+	for (i = 0; i < 3; i++)
+		transform_temp(&w, sizes[i], i);
+	s0 = stats(&w);
+	n0 = nw_stats(&w);
+	pte0 = sw_mm(w.sw)->pgt.pte_writes;
+	tlbi0 = sw_mm(w.sw)->tlb.stats.tlbi_all + sw_mm(w.sw)->tlb.stats.tlbi_va +
+		sw_mm(w.sw)->tlb.stats.tlbi_range;
+	for (round = 0; round < 5; round++)
+		for (i = 0; i < 3; i++)
+			transform_temp(&w, sizes[i], 10 * round + i);
+	s1 = stats(&w);
+	n1 = nw_stats(&w);
+	assert_int_equal(sw_check(w.sw), 0);
+	/* Steady state: no new registration, mapping, descriptor or TLBI. */
+	assert_int_equal(n1.temp_misses, n0.temp_misses);
+	assert_int_equal(n1.temp_hits - n0.temp_hits, 2 * 15);
+	assert_int_equal(s1.registers, s0.registers);
+	assert_int_equal(s1.maps_on_use, s0.maps_on_use);
+	assert_true(s1.cache_hits - s0.cache_hits >= 2 * 15);
+	assert_int_equal(sw_mm(w.sw)->pgt.pte_writes, pte0);
+	assert_int_equal(sw_mm(w.sw)->tlb.stats.tlbi_all + sw_mm(w.sw)->tlb.stats.tlbi_va +
+				 sw_mm(w.sw)->tlb.stats.tlbi_range, tlbi0);
+	/* Every message but those that registered slot pages went as REGD_ARG. */
+	assert_int_equal(n1.arg_slot_hits - n0.arg_slot_hits, 15);
+	assert_int_equal(n1.arg_fresh, n0.arg_fresh);
+	world_down(&w);
+}
+
+/*
+ * Client blocks, allocated and registered, WHOLE and PARTIAL: each call that
+ * names one after its first finds its mapping; the TA's writes land in the
+ * client's memory; releasing a block unmaps it at once.
+ */
+static void test_client_blocks(void **state)
+{
+	struct world w;
+	TEEC_SharedMemory a = { 0 }, r = { 0 };
+	uint8_t *mem = NULL;
+	struct sw_client_info ci0, ci1;
+	struct sw_stats s;
+	unsigned i;
+
+	(void)state;
+	world_up(&w, 0, 0);
+	a.size = 5 * 4096;
+	a.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+	assert_int_equal(TEEC_AllocateSharedMemory(&w.ctx, &a), TEEC_SUCCESS);
+	memset(a.buffer, 1, a.size);
+	mem = aligned_alloc(4096, 3 * 4096);
+	assert_non_null(mem);
+	memset(mem, 7, 3 * 4096);
+	r.buffer = mem;
+	r.size = 3 * 4096;
+	r.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+	assert_int_equal(TEEC_RegisterSharedMemory(&w.ctx, &r), TEEC_SUCCESS);
+	for (i = 0; i < 4; i++) {
+		inc_registered(&w, &a, 4096 + 10, 2 * 4096);
+		inc_registered(&w, &r, 0, 3 * 4096);
+	}
+	assert_int_equal(((uint8_t *)a.buffer)[4096 + 10], 1 + 4);
+	assert_int_equal(((uint8_t *)a.buffer)[4096 + 9], 1);
+	assert_int_equal(mem[3 * 4096 - 1], 7 + 4);
+	s = stats(&w);
+	assert_true(s.cache_hits >= 2 * 3);
+	assert_int_equal(sw_client_info(w.sw, 0, &ci0), 0);
+	TEEC_ReleaseSharedMemory(&a);
+	assert_int_equal(sw_client_info(w.sw, 0, &ci1), 0);
+	assert_int_equal(ci1.mappings, ci0.mappings - 1);
+	assert_int_equal(sw_check(w.sw), 0);
+	TEEC_ReleaseSharedMemory(&r);
+	free(mem);
+	world_down(&w);
+}
+
+/*
+ * The per-VM budget: with 9 pages of idle mappings allowed (the arg slot
+ * page is one), cycling through four 4-page blocks keeps at most two idle
+ * and evicts the least recently used; a block used again after its eviction is mapped afresh and its data
+ * is right, and (verify_tlb_hits) no access ever hit a stale TLB entry even
+ * though the evictions' TLBIs are batched.
+ */
+static void test_budget_lru(void **state)
+{
+	struct world w;
+	TEEC_SharedMemory b[4];
+	struct sw_stats s0, s;
+	unsigned i, round;
+
+	(void)state;
+	world_up(&w, 9, 0); /* two blocks idle, plus the page of arg slots */
+	for (i = 0; i < 4; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].size = 4 * 4096;
+		b[i].flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+		assert_int_equal(TEEC_AllocateSharedMemory(&w.ctx, &b[i]), TEEC_SUCCESS);
+		memset(b[i].buffer, (int)i, b[i].size);
+	}
+	/* 0, 1: both idle and kept (8 pages + the arg page). */
+	inc_registered(&w, &b[0], 0, b[0].size);
+	inc_registered(&w, &b[1], 0, b[1].size);
+	s0 = stats(&w);
+	assert_int_equal(s0.cache_evictions, 0);
+	inc_registered(&w, &b[0], 0, b[0].size); /* a hit (and one for the arg page) */
+	assert_int_equal(stats(&w).cache_hits, s0.cache_hits + 2);
+	inc_registered(&w, &b[2], 0, b[2].size); /* 13 idle pages: 1 (LRU) goes */
+	s = stats(&w);
+	assert_int_equal(s.cache_evictions, 1);
+	inc_registered(&w, &b[0], 0, b[0].size); /* still cached */
+	assert_int_equal(stats(&w).cache_hits, s.cache_hits + 2);
+	s = stats(&w);
+	inc_registered(&w, &b[1], 0, b[1].size); /* evicted: mapped afresh, 2 goes */
+	assert_int_equal(stats(&w).maps_on_use, s.maps_on_use + 1);
+	assert_int_equal(stats(&w).cache_evictions, 2);
+	for (round = 0; round < 8; round++)
+		for (i = 0; i < 4; i++) {
+			inc_registered(&w, &b[i], 0, b[i].size);
+			assert_int_equal(sw_check(w.sw), 0);
+		}
+	/* Every byte was incremented once per use. */
+	assert_int_equal(((uint8_t *)b[0].buffer)[100], 0 + 3 + 8);
+	assert_int_equal(((uint8_t *)b[1].buffer)[4 * 4096 - 1], 1 + 2 + 8);
+	assert_int_equal(((uint8_t *)b[2].buffer)[0], 2 + 1 + 8);
+	assert_int_equal(((uint8_t *)b[3].buffer)[5], 3 + 0 + 8);
+	assert_int_equal(sw_mm(w.sw)->stats.stale_tlb_hits, 0);
+	assert_true(sw_mm(w.sw)->stats.lazy_purges > 0 || sw_mm(w.sw)->stats.lazy_pending_pages);
+	for (i = 0; i < 4; i++)
+		TEEC_ReleaseSharedMemory(&b[i]);
+	world_down(&w);
+}
+
+/*
+ * Exhaustion of the shared VA range (48 pages): idle mappings are evicted to
+ * make room (pressure evictions), and only when the buffers of one call need
+ * more than the range holds does the call fail with OUT_OF_MEMORY, leaving
+ * the books clean and the next small call working.
+ */
+static void test_va_exhaustion(void **state)
+{
+	struct world w;
+	TEEC_SharedMemory b[4];
+	TEEC_Operation op;
+	uint32_t origin;
+	unsigned i;
+
+	(void)state;
+	world_up(&w, 1024, 48);
+	for (i = 0; i < 4; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].size = 14 * 4096;
+		b[i].flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+		assert_int_equal(TEEC_AllocateSharedMemory(&w.ctx, &b[i]), TEEC_SUCCESS);
+		inc_registered(&w, &b[i], 0, b[i].size); /* the 4th needs an idle one gone */
+	}
+	assert_true(stats(&w).cache_pressure_evictions >= 1);
+	assert_int_equal(sw_check(w.sw), 0);
+	/* Two 14-page blocks in one call fit once idle ones are evicted; 2 x 30 pages never do. */
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_MEMREF_PARTIAL_OUTPUT,
+					 TEEC_VALUE_INOUT, TEEC_NONE);
+	op.params[0].memref.parent = &b[0];
+	op.params[0].memref.size = b[0].size;
+	op.params[1].memref.parent = &b[1];
+	op.params[1].memref.size = b[1].size;
+	assert_int_equal(TEEC_InvokeCommand(&w.sess, TA_ECHO_CMD_TRANSFORM, &op, &origin),
+			 TEEC_SUCCESS); /* 28 pages: fits once the others are evicted */
+	{
+		uint8_t *big = calloc(1, 30 * 4096), *out = calloc(1, 30 * 4096);
+
+		memset(&op, 0, sizeof(op));
+		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
+						 TEEC_VALUE_INOUT, TEEC_NONE);
+		op.params[0].tmpref.buffer = big;
+		op.params[0].tmpref.size = 30 * 4096;
+		op.params[1].tmpref.buffer = out;
+		op.params[1].tmpref.size = 30 * 4096;
+		assert_int_equal(TEEC_InvokeCommand(&w.sess, TA_ECHO_CMD_TRANSFORM, &op, &origin),
+				 TEEC_ERROR_OUT_OF_MEMORY);
+		free(big);
+		free(out);
+	}
+	assert_int_equal(sw_check(w.sw), 0);
+	transform_temp(&w, 4096, 3);
+	for (i = 0; i < 4; i++)
+		TEEC_ReleaseSharedMemory(&b[i]);
+	world_down(&w);
+}
+
+/* ---- Two guests under the hypervisor's mediator ---- */
+
+static void dead_machine(void *ctx, struct smc_regs *regs)
+{
+	(void)ctx;
+	regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+}
+
+struct guest {
+	struct stage2_map s2;
+	void *host;
+	struct guest_mem gm;
+	struct smc_inproc to_sw_p, from_guest_p;
+	struct smc_conduit to_sw, from_guest;
+	struct hv_guest *hg;
+	struct optee_drv *drv;
+	TEEC_Context ctx;
+	TEEC_Session sess;
+};
+
+/*
+ * Per-VM budgets under a hypervisor: guest 0 churns through many blocks and
+ * evicts only its own idle mappings; guest 1's block stays mapped and keeps
+ * hitting.  Guest 1 then dies holding idle mappings and the secure world is
+ * left with nothing of it.
+ */
+static void test_per_vm_budget_and_crash(void **state)
+{
+	struct dram *dram;
+	struct dram_view *ns;
+	struct secure_world *sw;
+	struct hv_mediator *med;
+	struct guest g[2];
+	const struct dram_region *nsr[8];
+	struct dram_config dc;
+	struct sw_config sc;
+	struct hv_limits lim;
+	struct strategy_params p;
+	struct optee_drv_config dcfg;
+	struct world shim; /* to reuse inc_registered */
+	TEEC_SharedMemory keep = { 0 }, churn[6];
+	struct sw_stats s1a, s1b, s0;
+	char err[256];
+	uint32_t i, n = 0, origin;
+
+	(void)state;
+	strategy_params_default(STRATEGY_CACHED, &p);
+	p.cache_pages_per_vm = 8;
+	dram_config_default(&dc);
+	dc.n_guests = 2;
+	dc.guest_ram_bytes = 16ull << 20;
+	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
+	for (i = 0; i < dram->layout->n_regions; i++)
+		if (!dram->layout->regions[i].secure)
+			nsr[n++] = &dram->layout->regions[i];
+	assert_int_equal(dram_view_open(dram, nsr, n, &ns), 0);
+	sw_config_default(&sc);
+	sc.virtualization = true;
+	sc.max_guests = 2;
+	sc.strategy = "cached";
+	sc.strategy_params = &p;
+	sc.mm.verify_tlb_hits = true;
+	assert_int_equal(sw_create(&sc, dram, &sw, err, sizeof(err)), 0);
+	hv_limits_default(&lim);
+	assert_int_equal(hv_mediator_create(ns, &lim, &med), 0);
+	for (i = 0; i < 2; i++) {
+		const struct dram_region *r = dram_region_find(dram->layout, DRAM_GUEST_RAM, i);
+
+		memset(&g[i], 0, sizeof(g[i]));
+		assert_int_equal(stage2_build(&g[i].s2, r, STAGE2_GUEST_IPA_BASE, 7 + i), 0);
+		assert_int_equal(stage2_map_guest_ram(&g[i].s2, dram->fd, &g[i].host), 0);
+		assert_int_equal(guest_mem_init(&g[i].gm, pa_init(STAGE2_GUEST_IPA_BASE), g[i].host,
+						r->size_bytes), 0);
+		g[i].to_sw = smc_inproc_conduit(&g[i].to_sw_p, sw_smc, sw);
+		assert_int_equal(hv_guest_add(med, (uint16_t)i, &g[i].s2, &g[i].to_sw, &g[i].hg), 0);
+		g[i].from_guest = smc_inproc_conduit(&g[i].from_guest_p, hv_guest_smc, g[i].hg);
+		memset(&dcfg, 0, sizeof(dcfg));
+		dcfg.mem = &g[i].gm;
+		dcfg.conduits = &g[i].from_guest;
+		dcfg.n_conduits = 1;
+		dcfg.strategy = &p;
+		assert_int_equal(optee_drv_create(&dcfg, &g[i].drv), 0);
+		teec_set_default_driver(g[i].drv);
+		assert_int_equal(TEEC_InitializeContext(NULL, &g[i].ctx), TEEC_SUCCESS);
+		assert_int_equal(TEEC_OpenSession(&g[i].ctx, &g[i].sess, &echo_uuid,
+						  TEEC_LOGIN_PUBLIC, NULL, NULL, &origin),
+				 TEEC_SUCCESS);
+	}
+	memset(&shim, 0, sizeof(shim));
+	shim.sw = sw;
+	/* Guest 1 maps one 4-page block and leaves it idle. */
+	teec_set_default_driver(g[1].drv);
+	shim.sess = g[1].sess;
+	keep.size = 4 * 4096;
+	keep.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+	assert_int_equal(TEEC_AllocateSharedMemory(&g[1].ctx, &keep), TEEC_SUCCESS);
+	inc_registered(&shim, &keep, 0, keep.size);
+	assert_int_equal(sw_client_stats(sw, 2, &s1a), 0);
+	/* Guest 0 churns through six 4-page blocks, twice. */
+	teec_set_default_driver(g[0].drv);
+	shim.sess = g[0].sess;
+	for (i = 0; i < 6; i++) {
+		memset(&churn[i], 0, sizeof(churn[i]));
+		churn[i].size = 4 * 4096;
+		churn[i].flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+		assert_int_equal(TEEC_AllocateSharedMemory(&g[0].ctx, &churn[i]), TEEC_SUCCESS);
+	}
+	for (n = 0; n < 12; n++) {
+		inc_registered(&shim, &churn[n % 6], 0, churn[n % 6].size);
+		assert_int_equal(sw_check(sw), 0);
+	}
+	assert_int_equal(sw_client_stats(sw, 1, &s0), 0);
+	assert_true(s0.cache_evictions >= 8);
+	/* Guest 1's idle mapping survived all that: its next use is a hit. */
+	teec_set_default_driver(g[1].drv);
+	shim.sess = g[1].sess;
+	inc_registered(&shim, &keep, 0, keep.size);
+	assert_int_equal(sw_client_stats(sw, 2, &s1b), 0);
+	assert_int_equal(s1b.cache_hits, s1a.cache_hits + 1);
+	assert_int_equal(s1b.cache_evictions, 0);
+	assert_int_equal(((uint8_t *)keep.buffer)[4 * 4096 - 1], 2);
+
+	/* Guest 1 dies without a word, idle mappings and all. */
+	assert_int_equal(hv_guest_remove(med, g[1].hg), 0);
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(sw), 2), 0);
+	assert_int_equal(sw_check(sw), 0);
+	teec_set_default_driver(NULL);
+
+	/* Guest 0 leaves properly. */
+	teec_set_default_driver(g[0].drv);
+	for (i = 0; i < 6; i++)
+		TEEC_ReleaseSharedMemory(&churn[i]);
+	TEEC_CloseSession(&g[0].sess);
+	TEEC_FinalizeContext(&g[0].ctx);
+	teec_set_default_driver(NULL);
+	optee_drv_destroy(g[0].drv);
+	assert_int_equal(hv_guest_remove(med, g[0].hg), 0);
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(sw), 1), 0);
+	assert_int_equal(sw_mm(sw)->stats.stale_tlb_hits, 0);
+	assert_int_equal(sw_check(sw), 0);
+	assert_int_equal(hv_mediator_pages_in_use(med), 0);
+	/* What is left of guest 1's driver talks to a dead machine: it cleans up locally. */
+	g[1].from_guest_p.fn = dead_machine;
+	g[1].from_guest_p.ctx = NULL;
+	teec_set_default_driver(g[1].drv);
+	TEEC_ReleaseSharedMemory(&keep);
+	TEEC_CloseSession(&g[1].sess);
+	TEEC_FinalizeContext(&g[1].ctx);
+	teec_set_default_driver(NULL);
+	optee_drv_destroy(g[1].drv);
+	for (i = 0; i < 2; i++) {
+		guest_mem_fini(&g[i].gm);
+		stage2_unmap_guest_ram(&g[i].s2, g[i].host);
+		stage2_free(&g[i].s2);
+	}
+	hv_mediator_destroy(med);
+	sw_destroy(sw);
+	dram_view_close(ns);
+	dram_destroy(dram);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_temp_memrefs_hit),
+		cmocka_unit_test(test_client_blocks),
+		cmocka_unit_test(test_budget_lru),
+		cmocka_unit_test(test_va_exhaustion),
+		cmocka_unit_test(test_per_vm_budget_and_crash),
+	};
+
+	return cmocka_run_group_tests_name("cached", tests, NULL, NULL);
+}
