@@ -34,9 +34,13 @@ check: build build-asan build-tsan
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -L threads
 
+DEMO_OUT ?= $(BUILD)/demo
+
 demo: build
-	./$(BUILD)/teeshm run --vms 4 --iterations 6 --kill-guest 3 --kill-at-smc 100
-	./$(BUILD)/teeshm mm --vms 4 --buffers 16 --buffer-kib 256 --dump-mmu $(BUILD)/demo/mmu
+	./$(BUILD)/teeshm compare --workload gp-xtest --out $(DEMO_OUT)/gp-xtest
+	./$(BUILD)/teeshm compare --workload multi-vm --out $(DEMO_OUT)/multi-vm
+	./$(BUILD)/teeshm run --vms 4 --iterations 6 --kill-guest 3 --kill-at-smc 100 --json $(DEMO_OUT)/run.json
+	./$(BUILD)/teeshm mm --vms 4 --buffers 16 --buffer-kib 256 --dump-mmu $(DEMO_OUT)/mmu
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

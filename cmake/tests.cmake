@@ -29,6 +29,12 @@ teeshm_unit_test(NAME test_rpc_strategy SOURCES tests/integration/test_rpc_strat
 # optee_os #6142 on modeled cycles: an invoke's cost is linear in the pages of its registered buffer.
 teeshm_unit_test(NAME test_6142 SOURCES tests/integration/test_6142.c LIBS teeshm_normal teeshm_secure)
 target_compile_definitions(test_6142 PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+teeshm_unit_test(NAME test_trace SOURCES tests/unit/test_trace.c LIBS teeshm_workloads)
+target_compile_definitions(test_trace PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+teeshm_unit_test(NAME test_gen SOURCES tests/unit/test_gen.c LIBS teeshm_workloads)
+teeshm_unit_test(NAME test_replay SOURCES tests/integration/test_replay.c
+  LIBS teeshm_workloads PkgConfig::JANSSON TIMEOUT 300)
+target_compile_definitions(test_replay PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_cached SOURCES tests/integration/test_cached.c
   LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
@@ -92,6 +98,10 @@ add_test(NAME cli_bad_number COMMAND ${EXPECT} 2 "--vms '4x' is not a decimal nu
 add_test(NAME cli_out_of_range COMMAND ${EXPECT} 2 "--vms 0 is out of range" -- $<TARGET_FILE:teeshm> layout --vms 0)
 add_test(NAME cli_bad_profile COMMAND ${EXPECT} 2 "cannot open" -- $<TARGET_FILE:teeshm> mm --profile /nonexistent.ini)
 add_test(NAME cli_bad_strategy COMMAND ${EXPECT} 2 "--strategy 'fastest' is not one of" -- $<TARGET_FILE:teeshm> run --strategy fastest)
+add_test(NAME cli_replay_bad_trace COMMAND ${EXPECT} 2 "bad_param.trace:4:" -- $<TARGET_FILE:teeshm> replay ${CMAKE_SOURCE_DIR}/tests/data/cli/bad_param.trace)
+add_test(NAME cli_unknown_workload COMMAND ${EXPECT} 2 "neither a bundled workload" -- $<TARGET_FILE:teeshm> compare --workload no-such-thing)
+add_test(NAME run_workload_multi_vm COMMAND teeshm run --workload multi-vm --strategy cached)
+add_test(NAME compare_many_sessions COMMAND teeshm compare --workload many-sessions --out compare-many-sessions)
 add_test(NAME run_cached_strategy COMMAND teeshm run --no-hv --iterations 3 --strategy cached)
 add_test(NAME run_cached_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy cached --kill-guest 1 --kill-at-smc 40)
 add_test(NAME run_rpc_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy rpc --kill-guest 1 --kill-at-smc 40)

@@ -16,6 +16,12 @@
 /* Spawned worlds find the shared memfds at these descriptor numbers. */
 #define WORLD_DRAM_FD 3
 #define WORLD_CHANNELS_FD 4
+/*
+ * A guest's exit status when its workload trace says `vm crash`: it ends
+ * there without a word, as a killed guest does, and the hypervisor counts it
+ * as a death on purpose, not a failure.
+ */
+#define WORLD_EXIT_TRACE_CRASH 86
 
 struct world_args {
 	uint64_t n_channels;

@@ -563,8 +563,12 @@ static enum prep call_prepare(struct hv_guest *g, struct hv_call *c, uint64_t ar
 		if (!(p->attr & OPTEE_MSG_ATTR_NONCONTIG)) {
 			paddr_t pa;
 
-			/* Only a NULL memref may be contiguous: a guest PA range means nothing to the TEE. */
-			if (p->u.tmem.buf_ptr == 0 && p->u.tmem.size == 0)
+			/*
+			 * Only a NULL memref may be contiguous: a guest PA range means nothing to
+			 * the TEE.  A NULL memref names no memory; its size may travel
+			 * (OPTEE_SMC_SEC_CAP_MEMREF_NULL: a TA learns how much to ask for).
+			 */
+			if (p->u.tmem.buf_ptr == 0)
 				continue;
 			/* ... or one wholly in the carveout window: one run of the guest's slice. */
 			if (!window_ipa_to_pa(g, p->u.tmem.buf_ptr,

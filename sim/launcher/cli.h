@@ -2,12 +2,26 @@
 #ifndef TEESHM_LAUNCHER_CLI_H
 #define TEESHM_LAUNCHER_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Each subcommand: argv[0] is the subcommand name; returns the process exit code. */
 int cmd_layout(int argc, char **argv);
 int cmd_mm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+
+struct trace;
+struct workload_gen_params;
+/*
+ * A workload by name: bundled (workloads/NAME.trace), a generator
+ * (workloads/gen.h, with gp; NULL: defaults) or a trace file.  0, or a
+ * TS_E* code with a message.
+ */
+int cli_workload_load(const char *w, const struct workload_gen_params *gp, struct trace **out,
+		      char *err, size_t err_bytes);
 
 /*
  * The smallest odd stride >= start that is coprime with n: stepping by it

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "sim/common/channels.h"
@@ -25,6 +26,7 @@
 #include "sim/common/world_args.h"
 #include "sim/launcher/cli.h"
 #include "sim/launcher/run_result.h"
+#include "workloads/trace.h"
 
 enum child_role { CHILD_SECURE, CHILD_FRONT, N_CHILDREN }; /* front: hypervisor or lone guest */
 
@@ -232,6 +234,9 @@ int cmd_run(int argc, char **argv)
 	unsigned scenario = 0, strategy = STRATEGY_DYNAMIC;
 	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
 	bool no_hv = false;
+	const char *workload = NULL, *record = NULL, *trace_path = NULL;
+	char tmp_trace[] = "/tmp/teeshm-workload-XXXXXX";
+	bool tmp_made = false;
 	const char *json_path = NULL;
 	uint64_t t0_ns;
 	struct opt_spec specs[] = {
@@ -247,6 +252,8 @@ int cmd_run(int argc, char **argv)
 		OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs"),
 		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
 		OPT_SPEC_STR("--json", &json_path, "write the teeshm.result/1 document to this file"),
+		OPT_SPEC_STR("--workload", &workload, "each guest replays its ops of this workload (bundled name, generator or trace file); --vms follows the trace"),
+		OPT_SPEC_STR("--record", &record, "--no-hv: the guest writes a trace of what its client program does"),
 	};
 	struct run r = { 0 };
 	struct dram_config dc;
@@ -259,12 +266,51 @@ int cmd_run(int argc, char **argv)
 	rc = opts_parse("run", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	if (record && !no_hv) {
+		fprintf(stderr, "teeshm run: --record needs --no-hv (one guest, one trace); guests under "
+			"a hypervisor record with TEESHM_RECORD set to a file each\n");
+		return 2;
+	}
+	if (workload) {
+		/* The guests read a file: a bundled or generated workload is written to one first. */
+		struct trace *t = NULL;
+		FILE *f;
+		int fd;
+
+		if (cli_workload_load(workload, NULL, &t, err, sizeof(err))) {
+			fprintf(stderr, "teeshm run: %s\n", err);
+			return 2;
+		}
+		vms = t->n_vms ? t->n_vms : 1;
+		if (no_hv && vms > 1) {
+			fprintf(stderr, "teeshm run: --workload %s has %" PRIu64 " VMs: --no-hv runs one\n",
+				workload, vms);
+			trace_free(t);
+			return 2;
+		}
+		if ((fd = mkstemp(tmp_trace)) < 0 || !(f = fdopen(fd, "w"))) {
+			fprintf(stderr, "teeshm run: cannot write %s\n", tmp_trace);
+			trace_free(t);
+			return 1;
+		}
+		tmp_made = true;
+		rc = trace_write(t, f);
+		rc |= fclose(f);
+		trace_free(t);
+		if (rc) {
+			fprintf(stderr, "teeshm run: cannot write %s\n", tmp_trace);
+			unlink(tmp_trace);
+			return 1;
+		}
+		trace_path = tmp_trace;
+	}
 	if (no_hv)
 		vms = 1;
 	if (kill_guest != UINT64_MAX && (kill_guest >= vms || no_hv)) {
 		fprintf(stderr, "teeshm run: --kill-guest %" PRIu64 " needs a hypervisor and a guest of that number\n",
 			kill_guest);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	world_args_default(&wa);
 	wa.guests = vms;
@@ -274,7 +320,8 @@ int cmd_run(int argc, char **argv)
 	world_args_dram_config(&wa, &dc);
 	if ((rc = dram_create(&dc, &dram, err, sizeof(err)))) {
 		fprintf(stderr, "teeshm run: %s\n", err);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	if (strategy == STRATEGY_CARVEOUT && !no_hv) {
 		/* Every world splits the carveout by this rule: refuse here, before any starts. */
@@ -287,8 +334,8 @@ int cmd_run(int argc, char **argv)
 					sp.carveout_vm_bytes, err, sizeof(err))) {
 			fprintf(stderr, "teeshm run: --strategy carveout --vms %" PRIu64 ": %s\n",
 				vms, err);
-			dram_destroy(dram);
-			return 2;
+			status = 2;
+			goto out;
 		}
 	}
 	if ((rc = channels_create((uint32_t)wa.n_channels, &ch))) {
@@ -333,6 +380,14 @@ int cmd_run(int argc, char **argv)
 		fargv[fargc++] = scenarios[scenario];
 		fargv[fargc++] = "--strategy";
 		fargv[fargc++] = strategies[strategy];
+		if (trace_path) {
+			fargv[fargc++] = "--workload";
+			fargv[fargc++] = trace_path;
+		}
+		if (record) {
+			fargv[fargc++] = "--record";
+			fargv[fargc++] = record;
+		}
 		if (no_hv) {
 			fargv[fargc++] = "--vm";
 			fargv[fargc++] = "0";
@@ -386,7 +441,7 @@ int cmd_run(int argc, char **argv)
 
 	{
 		const struct child *s = &r.kids[CHILD_SECURE], *f = &r.kids[CHILD_FRONT];
-		struct run_meta meta = { strategies[strategy], scenarios[scenario], vms,
+		struct run_meta meta = { strategies[strategy], workload ? workload : scenarios[scenario], vms,
 					 uv_hrtime() - t0_ns };
 		bool ok = !r.interrupted && s->spawned && f->spawned && s->exit_status == 0 &&
 			  !s->term_signal && f->exit_status == 0 && !f->term_signal && s->saw_ok &&
@@ -425,6 +480,8 @@ int cmd_run(int argc, char **argv)
 		status = r.interrupted ? 130 : ok ? 0 : 1;
 	}
 out:
+	if (tmp_made)
+		unlink(tmp_trace);
 	channels_close(&ch);
 	dram_destroy(dram);
 	return status;

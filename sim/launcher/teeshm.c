@@ -15,6 +15,11 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run,
 	  "run the worlds as processes: secure world, hypervisor and guests (or one normal world)" },
+	{ "replay", cmd_replay,
+	  "replay a workload trace in one process under one strategy (deterministic)" },
+	{ "compare", cmd_compare,
+	  "replay a workload under every strategy: a side-by-side table, one JSON result each" },
+	{ "gen", cmd_gen, "write a generated workload trace (reuse-heavy, streaming, ...)" },
 	{ "layout", cmd_layout,
 	  "build the simulated DRAM, pass page lists from each guest to the secure view and verify them" },
 	{ "mm", cmd_mm,

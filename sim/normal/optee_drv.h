@@ -280,6 +280,10 @@ struct optee_trace_op {
 	uint32_t command;
 	uint32_t param_types;
 	size_t param_sizes[4];        /* memref sizes (or value a) as passed */
+	const void *param_parents[4]; /* WHOLE / PARTIAL: the TEEC_SharedMemory */
+	size_t param_offsets[4];      /* PARTIAL: the offset */
+	uint32_t param_values_b[4];   /* VALUE: b */
+	bool param_null[4];           /* TEMP with a NULL buffer */
 	uint8_t uuid[16];
 	size_t shm_size_bytes;
 	uint32_t shm_flags;

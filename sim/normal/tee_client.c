@@ -95,14 +95,20 @@ static void trace_fill_params(struct optee_trace_op *t, const TEEC_Operation *op
 	for (i = 0; i < 4; i++) {
 		uint32_t ty = TEEC_PARAM_TYPE_GET(op->paramTypes, i);
 
-		if (ty >= TEEC_MEMREF_TEMP_INPUT && ty <= TEEC_MEMREF_TEMP_INOUT)
+		if (ty >= TEEC_MEMREF_TEMP_INPUT && ty <= TEEC_MEMREF_TEMP_INOUT) {
 			t->param_sizes[i] = op->params[i].tmpref.size;
-		else if (ty == TEEC_MEMREF_WHOLE && op->params[i].memref.parent)
+			t->param_null[i] = !op->params[i].tmpref.buffer;
+		} else if (ty == TEEC_MEMREF_WHOLE && op->params[i].memref.parent) {
 			t->param_sizes[i] = op->params[i].memref.parent->size;
-		else if (ty >= TEEC_MEMREF_PARTIAL_INPUT)
+			t->param_parents[i] = op->params[i].memref.parent;
+		} else if (ty >= TEEC_MEMREF_PARTIAL_INPUT) {
 			t->param_sizes[i] = op->params[i].memref.size;
-		else if (ty >= TEEC_VALUE_INPUT && ty <= TEEC_VALUE_INOUT)
+			t->param_parents[i] = op->params[i].memref.parent;
+			t->param_offsets[i] = op->params[i].memref.offset;
+		} else if (ty >= TEEC_VALUE_INPUT && ty <= TEEC_VALUE_INOUT) {
 			t->param_sizes[i] = op->params[i].value.a;
+			t->param_values_b[i] = op->params[i].value.b;
+		}
 	}
 }
 

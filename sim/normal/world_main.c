@@ -15,6 +15,8 @@
 #include "sim/normal/world_main.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <time.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,9 @@
 #include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
+#include "workloads/record.h"
+#include "workloads/replay.h"
+#include "workloads/trace.h"
 #include "sim/normal/guest_mem.h"
 #include "sim/normal/optee_drv.h"
 #include "sim/normal/scenario.h"
@@ -74,13 +79,66 @@ static int map_carveout_slice(const struct dram *dram, const struct stage2_map *
 	return 0;
 }
 
+/*
+ * This guest's part of a workload trace, through its driver: every op of
+ * VM vm in trace order (other VMs' ops belong to their own processes), with
+ * real sleeps.  A `vm crash` of this VM ends the process at once with
+ * WORLD_EXIT_TRACE_CRASH, nothing cleaned up, as a killed guest; `vm stop`
+ * ends the replay (a second boot would be a new process: not replayed).
+ */
+static int replay_own_ops(const struct trace *t, uint16_t vm, struct optee_drv *drv,
+			  struct replay_counts *c, char *err, size_t err_bytes)
+{
+	struct replay_vm *v;
+	bool started = false;
+	size_t i;
+	int rc;
+
+	if ((rc = replay_vm_create(drv, vm, t->seed, &v)))
+		return ts_errf(err, err_bytes, rc, "TEEC context: %s", ts_strerror(rc));
+	for (i = 0; i < t->n_ops && !rc; i++) {
+		const struct trace_op *op = &t->ops[i];
+
+		if (op->verb == TRACE_CHECKPOINT || op->vm != vm)
+			continue;
+		if (op->verb == TRACE_VM_START) {
+			if (started)
+				break; /* a reboot: not in one process */
+			started = true;
+			continue;
+		}
+		if (op->verb == TRACE_VM_STOP)
+			break;
+		if (op->verb == TRACE_VM_CRASH) {
+			fflush(stdout);
+			_exit(WORLD_EXIT_TRACE_CRASH);
+		}
+		if (op->verb == TRACE_SLEEP) {
+			struct timespec ts = { (time_t)(op->sleep_us / 1000000),
+					       (long)(op->sleep_us % 1000000) * 1000 };
+
+			c->ops++;
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		rc = replay_vm_op(v, op, c, err, err_bytes);
+	}
+	replay_vm_destroy(v);
+	return rc;
+}
+
 int guest_world_main(int argc, char **argv)
 {
 	static const char *const scenarios[] = { "basic", NULL };
 	struct world_args wa;
 	uint64_t vm = 0, mailbox = 0, seed = 0, iterations = 4;
 	unsigned scenario = 0;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 6];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 8];
+	const char *workload = NULL, *record = getenv("TEESHM_RECORD");
+	struct trace *trace = NULL;
+	struct trace_recorder *rec = NULL;
+	FILE *rec_out = NULL;
+	struct replay_counts rcounts = { 0 };
 	const char *strategy = "dynamic";
 	struct strategy_params sp;
 	int sid;
@@ -111,6 +169,8 @@ int guest_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 3] = OPT_SPEC_U64("--iterations", &iterations, 1, 1000000, "scenario iterations");
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "the client program");
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (normal-world half)");
+	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--workload", &workload, "replay this VM's ops of a trace file instead of the scenario");
+	specs[WORLD_ARGS_N_SPECS + 7] = OPT_SPEC_STR("--record", &record, "write a trace of what the client program does (also TEESHM_RECORD)");
 	rc = opts_parse("world-guest", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -120,6 +180,10 @@ int guest_world_main(int argc, char **argv)
 		return 2;
 	}
 	strategy_params_default((enum strategy_id)sid, &sp);
+	if (workload && trace_load(workload, &trace, err, sizeof(err))) {
+		fprintf(stderr, "teeshm world-guest: --workload: %s\n", err);
+		return 2;
+	}
 	if (vm >= wa.guests || mailbox >= wa.n_channels) {
 		fprintf(stderr, "teeshm world-guest: --vm %" PRIu64 " / --mailbox %" PRIu64 " out of range\n", vm, mailbox);
 		return 2;
@@ -194,9 +258,33 @@ int guest_world_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	teec_set_default_driver(drv);
-	scenario_basic((uint32_t)vm, iterations, &res);
-	teec_set_default_driver(NULL);
+	if (record && record[0]) {
+		if (!(rec_out = fopen(record, "w")) ||
+		    trace_recorder_attach(drv, (uint16_t)vm, rec_out, true, &rec)) {
+			fprintf(stderr, "teeshm world-guest %" PRIu64 ": --record %s: cannot write it\n",
+				vm, record);
+			goto out;
+		}
+	}
+	if (trace) {
+		if ((rc = replay_own_ops(trace, (uint16_t)vm, drv, &rcounts, err, sizeof(err))))
+			fprintf(stderr, "teeshm world-guest %" PRIu64 ": %s\n", vm, err);
+		res.operations = rcounts.ops;
+		res.failures = rcounts.failures + rcounts.divergences + (rc != 0);
+		/* The first failure, cut to the scenario's field. */
+		memcpy(res.first_failure, rcounts.first_failure, sizeof(res.first_failure) - 1);
+		res.first_failure[sizeof(res.first_failure) - 1] = '\0';
+	} else {
+		teec_set_default_driver(drv);
+		scenario_basic((uint32_t)vm, iterations, &res);
+		teec_set_default_driver(NULL);
+	}
+	if (rec && trace_recorder_detach(rec, false)) {
+		fprintf(stderr, "teeshm world-guest %" PRIu64 ": --record %s: write failed\n", vm,
+			record);
+		res.failures++;
+	}
+	rec = NULL;
 	rc = optee_drv_check(drv);
 	optee_drv_get_stats(drv, &dst);
 	optee_drv_destroy(drv);
@@ -205,11 +293,15 @@ int guest_world_main(int argc, char **argv)
 	printf("{\"role\": \"guest\", \"vm\": %" PRIu64 ", \"scenario\": \"%s\", \"operations\": %" PRIu64
 	       ", \"failures\": %" PRIu64 ", \"bytes_verified\": %" PRIu64 ", \"pages_in_use\": %zu"
 	       ", \"pages_peak\": %zu, \"bytes_copied\": %" PRIu64 ", \"first_failure\": \"%s\"}\n",
-	       vm, scenarios[scenario], res.operations, res.failures, res.bytes_verified, gst.pages_in_use,
+	       vm, trace ? "workload" : scenarios[scenario], res.operations, res.failures, res.bytes_verified, gst.pages_in_use,
 	       gst.pages_in_use_peak, dst.bytes_copied, res.first_failure);
 	fflush(stdout);
 	status = res.failures || gst.pages_in_use || rc ? 1 : 0;
 out:
+	trace_recorder_detach(rec, false);
+	if (rec_out)
+		fclose(rec_out);
+	trace_free(trace);
 	optee_drv_destroy(drv);
 	if (gm_ready)
 		guest_mem_fini(&gm);

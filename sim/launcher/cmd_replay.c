@@ -1,0 +1,392 @@
+/*
+ * teeshm replay / compare / gen: workloads in one process (workloads/replay.h).
+ *
+ *   teeshm replay [--strategy S] [--profile P] [--hv] [--json FILE] TRACE
+ *   teeshm compare --workload W [--out DIR] [--profile P] [--vms N] [--seed S]
+ *   teeshm gen NAME [--vms N] [--seed S] [--ops N] [--out FILE]
+ *
+ * A workload W is a bundled name (workloads/NAME.trace), a generator name
+ * (workloads/gen.h) or a trace file.  Replays are deterministic: compare
+ * runs the same trace under every strategy and the modeled figures differ
+ * only by what the strategies do.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "sim/common/errmsg.h"
+#include "sim/common/opts.h"
+#include "sim/common/profile.h"
+#include "sim/common/strategy.h"
+#include "sim/common/ts_err.h"
+#include "sim/launcher/cli.h"
+#include "sim/launcher/run_result.h"
+#include "workloads/gen.h"
+#include "workloads/replay.h"
+#include "workloads/trace.h"
+
+#define DEFAULT_PROFILE TEESHM_PROFILE_DIR "/cortex-a53.ini"
+
+/* Is name one of the generators? */
+static bool is_generator(const char *name)
+{
+	const char *const *g;
+
+	for (g = workload_generator_names(); *g; g++)
+		if (!strcmp(*g, name))
+			return true;
+	return false;
+}
+
+int cli_workload_load(const char *w, const struct workload_gen_params *gp, struct trace **out,
+		      char *err, size_t err_bytes)
+{
+	char path[4096];
+	struct stat st;
+
+	*out = NULL;
+	if (!strchr(w, '/') && !strchr(w, '.')) {
+		snprintf(path, sizeof(path), "%s/%s.trace", TEESHM_WORKLOAD_DIR, w);
+		if (!stat(path, &st))
+			return trace_load(path, out, err, err_bytes);
+		if (is_generator(w)) {
+			char *text = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&text, &len);
+			int rc;
+
+			if (!f)
+				return ts_errf(err, err_bytes, TS_ENOMEM, "out of memory");
+			rc = workload_generate(w, gp, f, err, err_bytes);
+			if (fclose(f) && !rc)
+				rc = ts_errf(err, err_bytes, TS_EIO, "generating %s failed", w);
+			if (!rc)
+				rc = trace_parse(text, len, w, out, err, err_bytes);
+			free(text);
+			return rc;
+		}
+		if (stat(w, &st))
+			return ts_errf(err, err_bytes, TS_ENOENT,
+				       "--workload '%s' is neither a bundled workload (gp-xtest, "
+				       "multi-vm), a generator (teeshm gen --help) nor a file", w);
+	}
+	return trace_load(w, out, err, err_bytes);
+}
+
+/* Run t under one strategy in this process; the teeshm.result/1 document, or NULL. */
+static json_t *replay_one(const struct trace *t, const char *workload, const char *strategy,
+			  const struct profile *prof, bool hv, struct replay_counts *counts)
+{
+	struct replay_config cfg = { .strategy = strategy, .profile = prof, .force_hypervisor = hv };
+	struct run_meta meta = { strategy, workload, t->n_vms ? t->n_vms : 1, 0 };
+	struct run_result rr;
+	char err[512] = "", *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	uint64_t t0 = uv_hrtime();
+	FILE *f = open_memstream(&text, &len);
+	json_t *doc = NULL;
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "teeshm: out of memory\n");
+		return NULL;
+	}
+	rc = replay_inproc(t, &cfg, f, counts, err, sizeof(err));
+	fclose(f);
+	meta.wall_ns = uv_hrtime() - t0;
+	if (rc) {
+		fprintf(stderr, "teeshm: %s under %s: %s\n", workload, strategy, err);
+		free(text);
+		return NULL;
+	}
+	run_result_init(&rr);
+	for (line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save))
+		rc = run_result_take_line(&rr, line, err, sizeof(err));
+	if (!rc)
+		doc = run_result_document(&rr, &meta, err, sizeof(err));
+	if (!doc)
+		fprintf(stderr, "teeshm: %s under %s: %s\n", workload, strategy, err);
+	else
+		json_object_set_new(doc, "replay", json_pack("{s:I, s:I, s:I, s:I, s:s}",
+			"ops", (json_int_t)counts->ops, "failures", (json_int_t)counts->failures,
+			"divergences", (json_int_t)counts->divergences,
+			"crashes", (json_int_t)counts->crashes,
+			"first_failure", counts->first_failure));
+	run_result_fini(&rr);
+	free(text);
+	return doc;
+}
+
+static bool leak_free(const json_t *doc)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(json_object_get(doc, "leaks"), k, v)
+		if (json_integer_value(v))
+			return false;
+	return true;
+}
+
+/* `TRACE` as the last argument: split it off the options (which opts_parse checks). */
+static const char *take_positional(int *argc, char **argv, const struct opt_spec *specs,
+				   size_t n_specs)
+{
+	int i;
+	size_t k;
+
+	for (i = 1; i < *argc; i++) {
+		for (k = 0; k < n_specs && strcmp(argv[i], specs[k].name); k++)
+			;
+		if (k < n_specs) {
+			i += specs[k].kind != OPT_FLAG; /* skip its value */
+			continue;
+		}
+		if (i == *argc - 1 && argv[i][0] != '-') {
+			(*argc)--;
+			return argv[i];
+		}
+	}
+	return NULL;
+}
+
+static int load_profile(const char *path, struct profile *prof, const char *cmd)
+{
+	char err[256];
+
+	if (profile_load_file(path, prof, err, sizeof(err))) {
+		fprintf(stderr, "teeshm %s: --profile: %s\n", cmd, err);
+		return 2;
+	}
+	return 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
+	unsigned strategy = STRATEGY_DYNAMIC;
+	const char *profile_path = DEFAULT_PROFILE, *json_path = NULL, *trace_path;
+	bool hv = false;
+	struct opt_spec specs[] = {
+		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
+		OPT_SPEC_STR("--profile", &profile_path, "platform profile (default cortex-a53)"),
+		OPT_SPEC_FLAG("--hv", &hv, "a one-VM trace under the hypervisor too"),
+		OPT_SPEC_STR("--json", &json_path, "write the teeshm.result/1 document to this file"),
+	};
+	const size_t n_specs = sizeof(specs) / sizeof(specs[0]);
+	struct replay_counts counts;
+	struct profile prof;
+	struct trace *t = NULL;
+	char err[512];
+	json_t *doc;
+	int rc, status = 1;
+
+	trace_path = take_positional(&argc, argv, specs, n_specs);
+	rc = opts_parse("replay", argc, argv, specs, n_specs);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if (!trace_path) {
+		fprintf(stderr, "teeshm replay: which trace? (teeshm replay [options] TRACE)\n");
+		return 2;
+	}
+	if ((rc = load_profile(profile_path, &prof, "replay")))
+		return rc;
+	if (cli_workload_load(trace_path, NULL, &t, err, sizeof(err))) {
+		fprintf(stderr, "teeshm replay: %s\n", err);
+		return 2;
+	}
+	doc = replay_one(t, trace_path, strategies[strategy], &prof, hv, &counts);
+	if (doc) {
+		run_result_print_table(doc, stdout);
+		printf("  replay %" PRIu64 " ops, %" PRIu64 " failures, %" PRIu64 " divergences, %"
+		       PRIu64 " crashes%s%s\n", counts.ops, counts.failures, counts.divergences,
+		       counts.crashes, counts.first_failure[0] ? "; first: " : "",
+		       counts.first_failure);
+		status = leak_free(doc) ? 0 : 1;
+		if (json_path && run_result_write(doc, json_path, err, sizeof(err))) {
+			fprintf(stderr, "teeshm replay: %s\n", err);
+			status = 1;
+		}
+		json_decref(doc);
+	}
+	trace_free(t);
+	return status;
+}
+
+static uint64_t u(const json_t *doc, const char *a, const char *b, const char *c)
+{
+	const json_t *v = json_object_get(doc, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	if (c)
+		v = json_object_get(v, c);
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* mkdir -p: 0, or -1 with errno. */
+static int mkdir_p(const char *dir)
+{
+	char path[4096];
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0777) && errno != EEXIST)
+			return -1;
+		path[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc" };
+	const char *workload = NULL, *out_dir = NULL, *profile_path = DEFAULT_PROFILE;
+	uint64_t vms = 0, seed = 0, ops = 0;
+	struct opt_spec specs[] = {
+		OPT_SPEC_STR("--workload", &workload, "bundled name, generator name or trace file"),
+		OPT_SPEC_STR("--out", &out_dir, "write one teeshm.result/1 JSON per strategy here"),
+		OPT_SPEC_STR("--profile", &profile_path, "platform profile (default cortex-a53)"),
+		OPT_SPEC_U64("--vms", &vms, 1, TRACE_MAX_VMS, "generators: guests (default 1)"),
+		OPT_SPEC_U64("--seed", &seed, 1, UINT64_MAX, "generators: seed (default 1)"),
+		OPT_SPEC_U64("--ops", &ops, 1, WORKLOAD_GEN_MAX_OPS, "generators: invokes"),
+	};
+	struct workload_gen_params gp = { 0 };
+	struct profile prof;
+	struct trace *t = NULL;
+	char err[512], path[4096];
+	json_t *docs[4] = { NULL };
+	struct replay_counts counts[4];
+	size_t i;
+	int rc, status = 0;
+
+	rc = opts_parse("compare", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if (!workload) {
+		fprintf(stderr, "teeshm compare: --workload is required\n");
+		return 2;
+	}
+	if ((rc = load_profile(profile_path, &prof, "compare")))
+		return rc;
+	gp.vms = (uint32_t)vms;
+	gp.seed = seed;
+	gp.ops = (uint32_t)ops;
+	if (cli_workload_load(workload, &gp, &t, err, sizeof(err))) {
+		fprintf(stderr, "teeshm compare: %s\n", err);
+		return 2;
+	}
+	if (out_dir && mkdir_p(out_dir)) {
+		fprintf(stderr, "teeshm compare: --out %s: %s\n", out_dir, strerror(errno));
+		trace_free(t);
+		return 2;
+	}
+	for (i = 0; i < 4; i++) {
+		docs[i] = replay_one(t, workload, strategies[i], &prof, false, &counts[i]);
+		if (!docs[i]) {
+			status = 1;
+			continue;
+		}
+		if (!leak_free(docs[i]))
+			status = 1;
+		if (out_dir) {
+			snprintf(path, sizeof(path), "%s/%s.json", out_dir, strategies[i]);
+			if (run_result_write(docs[i], path, err, sizeof(err))) {
+				fprintf(stderr, "teeshm compare: %s\n", err);
+				status = 1;
+			}
+		}
+	}
+	printf("teeshm compare: workload %s, %u VM(s), %zu ops, profile %s\n", workload,
+	       t->n_vms ? t->n_vms : 1, t->n_ops, prof.name);
+	printf("%-9s %9s %9s %9s %9s %9s %11s %11s %8s %10s %11s %6s\n", "strategy", "map p50",
+	       "map p99", "unmap p50", "unmap p99", "TLBI/inv", "waste peak", "waste mean",
+	       "failed", "copied", "modeled us", "leaks");
+	for (i = 0; i < 4; i++) {
+		const json_t *d = docs[i];
+		uint64_t invokes = u(d, "ops", "invoke", NULL), tlbi;
+
+		if (!d) {
+			printf("%-9s (did not run)\n", strategies[i]);
+			continue;
+		}
+		tlbi = u(d, "tlb", "flushes", "va") + u(d, "tlb", "flushes", "vaa") +
+		       u(d, "tlb", "flushes", "range") + u(d, "tlb", "flushes", "asid") +
+		       u(d, "tlb", "flushes", "all");
+		printf("%-9s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %5" PRIu64 ".%02"
+		       PRIu64 " %11" PRIu64 " %11" PRIu64 " %8" PRIu64 " %10" PRIu64 " %11" PRIu64
+		       " %6s\n",
+		       strategies[i], u(d, "map", "host_ns", "p50"), u(d, "map", "host_ns", "p99"),
+		       u(d, "unmap", "host_ns", "p50"), u(d, "unmap", "host_ns", "p99"),
+		       invokes ? tlbi / invokes : 0, invokes ? tlbi * 100 / invokes % 100 : 0,
+		       u(d, "memory", "waste_peak_bytes", NULL),
+		       u(d, "memory", "waste_mean_bytes", NULL),
+		       counts[i].failures + counts[i].divergences, u(d, "copy", "bytes", NULL),
+		       u(d, "time", "modeled_ns", NULL) / 1000, leak_free(d) ? "none" : "LEAKED");
+	}
+	printf("(host latencies in ns; waste in bytes; failed = TEEC calls that failed or "
+	       "differed from the trace's expect=)\n");
+	for (i = 0; i < 4; i++)
+		json_decref(docs[i]);
+	trace_free(t);
+	return status;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+	uint64_t vms = 0, seed = 0, ops = 0;
+	const char *out_path = NULL, *name;
+	struct opt_spec specs[] = {
+		OPT_SPEC_U64("--vms", &vms, 1, TRACE_MAX_VMS, "guests (default 1)"),
+		OPT_SPEC_U64("--seed", &seed, 1, UINT64_MAX, "seed (default 1)"),
+		OPT_SPEC_U64("--ops", &ops, 1, WORKLOAD_GEN_MAX_OPS, "invokes (default: per generator)"),
+		OPT_SPEC_STR("--out", &out_path, "write the trace here (default: standard output)"),
+	};
+	const size_t n_specs = sizeof(specs) / sizeof(specs[0]);
+	struct workload_gen_params gp = { 0 };
+	char err[512];
+	FILE *out = stdout;
+	int rc;
+
+	name = take_positional(&argc, argv, specs, n_specs);
+	rc = opts_parse("gen", argc, argv, specs, n_specs);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if (!name) {
+		const char *const *g;
+
+		fprintf(stderr, "teeshm gen: which generator?");
+		for (g = workload_generator_names(); *g; g++)
+			fprintf(stderr, " %s", *g);
+		fputc('\n', stderr);
+		return 2;
+	}
+	gp.vms = (uint32_t)vms;
+	gp.seed = seed;
+	gp.ops = (uint32_t)ops;
+	if (out_path && !(out = fopen(out_path, "w"))) {
+		fprintf(stderr, "teeshm gen: --out %s: %s\n", out_path, strerror(errno));
+		return 2;
+	}
+	rc = workload_generate(name, &gp, out, err, sizeof(err));
+	if (out != stdout && fclose(out) && !rc)
+		rc = ts_errf(err, sizeof(err), TS_EIO, "--out %s: write failed", out_path);
+	if (rc) {
+		fprintf(stderr, "teeshm gen: %s\n", err);
+		return rc == TS_EINVAL ? 2 : 1;
+	}
+	return 0;
+}
