@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "sim/common/errmsg.h"
+#include "sim/common/rng.h"
 #include "sim/common/ts_err.h"
 #include "workloads/trace.h"
 
@@ -97,16 +98,6 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
 
 /* Below bound (> 0); the modulo bias is irrelevant for workloads. */
 static uint64_t rng_below(uint64_t *state, uint64_t bound)

@@ -9,6 +9,7 @@
 #include "sim/common/optee_msg.h"
 #include "sim/common/optee_pagelist.h"
 #include "sim/common/optee_smc.h"
+#include "sim/common/rng.h"
 #include "sim/common/tee_result.h"
 #include "sim/common/ts_err.h"
 #include "sim/normal/include/tee_client_api.h"
@@ -41,17 +42,6 @@ struct replay_vm {
 	uint32_t n_blocks;
 	uint64_t raw_cookie;     /* cookies of hand-made registrations */
 };
-
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
 
 /* Fill with the VM's pattern: the same bytes on every replay of the trace. */
 static void fill(struct replay_vm *v, void *buf, size_t n)

@@ -218,17 +218,6 @@ int cmd_replay(int argc, char **argv)
 	return status;
 }
 
-static uint64_t u(const json_t *doc, const char *a, const char *b, const char *c)
-{
-	const json_t *v = json_object_get(doc, a);
-
-	if (b)
-		v = json_object_get(v, b);
-	if (c)
-		v = json_object_get(v, c);
-	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
-}
-
 /* mkdir -p: 0, or -1 with errno. */
 static int mkdir_p(const char *dir)
 {
@@ -317,25 +306,25 @@ int cmd_compare(int argc, char **argv)
 	       "failed", "copied", "modeled us", "leaks");
 	for (i = 0; i < 4; i++) {
 		const json_t *d = docs[i];
-		uint64_t invokes = u(d, "ops", "invoke", NULL), tlbi;
+		uint64_t invokes = run_result_u64(d, "ops", "invoke", NULL), tlbi;
 
 		if (!d) {
 			printf("%-9s (did not run)\n", strategies[i]);
 			continue;
 		}
-		tlbi = u(d, "tlb", "flushes", "va") + u(d, "tlb", "flushes", "vaa") +
-		       u(d, "tlb", "flushes", "range") + u(d, "tlb", "flushes", "asid") +
-		       u(d, "tlb", "flushes", "all");
+		tlbi = run_result_u64(d, "tlb", "flushes", "va") + run_result_u64(d, "tlb", "flushes", "vaa") +
+		       run_result_u64(d, "tlb", "flushes", "range") + run_result_u64(d, "tlb", "flushes", "asid") +
+		       run_result_u64(d, "tlb", "flushes", "all");
 		printf("%-9s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %5" PRIu64 ".%02"
 		       PRIu64 " %11" PRIu64 " %11" PRIu64 " %8" PRIu64 " %10" PRIu64 " %11" PRIu64
 		       " %6s\n",
-		       strategies[i], u(d, "map", "host_ns", "p50"), u(d, "map", "host_ns", "p99"),
-		       u(d, "unmap", "host_ns", "p50"), u(d, "unmap", "host_ns", "p99"),
+		       strategies[i], run_result_u64(d, "map", "host_ns", "p50"), run_result_u64(d, "map", "host_ns", "p99"),
+		       run_result_u64(d, "unmap", "host_ns", "p50"), run_result_u64(d, "unmap", "host_ns", "p99"),
 		       invokes ? tlbi / invokes : 0, invokes ? tlbi * 100 / invokes % 100 : 0,
-		       u(d, "memory", "waste_peak_bytes", NULL),
-		       u(d, "memory", "waste_mean_bytes", NULL),
-		       counts[i].failures + counts[i].divergences, u(d, "copy", "bytes", NULL),
-		       u(d, "time", "modeled_ns", NULL) / 1000, leak_free(d) ? "none" : "LEAKED");
+		       run_result_u64(d, "memory", "waste_peak_bytes", NULL),
+		       run_result_u64(d, "memory", "waste_mean_bytes", NULL),
+		       counts[i].failures + counts[i].divergences, run_result_u64(d, "copy", "bytes", NULL),
+		       run_result_u64(d, "time", "modeled_ns", NULL) / 1000, leak_free(d) ? "none" : "LEAKED");
 	}
 	printf("(host latencies in ns; waste in bytes; failed = TEEC calls that failed or "
 	       "differed from the trace's expect=)\n");

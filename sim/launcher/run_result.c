@@ -26,8 +26,7 @@ static uint64_t get_u64(const json_t *obj, const char *key)
 	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 }
 
-/* obj.a.b... as an unsigned integer, or 0. */
-static uint64_t path_u64(const json_t *obj, const char *a, const char *b, const char *c)
+uint64_t run_result_u64(const json_t *obj, const char *a, const char *b, const char *c)
 {
 	const json_t *v = json_object_get(obj, a);
 
@@ -128,17 +127,17 @@ static void print_op(FILE *out, const json_t *doc, const char *name)
 
 	fprintf(out, "  %-6s %8" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		     " %9" PRIu64 " %12" PRIu64 "\n",
-		name, get_u64(op, "count"), get_u64(op, "pages"), path_u64(op, "host_ns", "p50", NULL),
-		path_u64(op, "host_ns", "p90", NULL), path_u64(op, "host_ns", "p99", NULL),
-		path_u64(op, "host_ns", "max", NULL), get_u64(op, "modeled_cycles"));
+		name, get_u64(op, "count"), get_u64(op, "pages"), run_result_u64(op, "host_ns", "p50", NULL),
+		run_result_u64(op, "host_ns", "p90", NULL), run_result_u64(op, "host_ns", "p99", NULL),
+		run_result_u64(op, "host_ns", "max", NULL), get_u64(op, "modeled_cycles"));
 }
 
 void run_result_print_table(const json_t *doc, FILE *out)
 {
 	const json_t *mem = json_object_get(doc, "memory");
-	uint64_t leaks = path_u64(doc, "leaks", "mappings", NULL) +
-			 path_u64(doc, "leaks", "va_bytes", NULL) +
-			 path_u64(doc, "leaks", "pinned_pages", NULL);
+	uint64_t leaks = run_result_u64(doc, "leaks", "mappings", NULL) +
+			 run_result_u64(doc, "leaks", "va_bytes", NULL) +
+			 run_result_u64(doc, "leaks", "pinned_pages", NULL);
 
 	fprintf(out, "teeshm run: strategy %s, workload %s, %" PRIu64 " VM(s), profile %s\n",
 		json_string_value(json_object_get(doc, "strategy")),
@@ -150,10 +149,10 @@ void run_result_print_table(const json_t *doc, FILE *out)
 	print_op(out, doc, "unmap");
 	fprintf(out, "  tlb    flushes: all %" PRIu64 ", by va %" PRIu64 ", range %" PRIu64
 		     ", asid %" PRIu64 "; hits %" PRIu64 ", misses %" PRIu64 ", walks %" PRIu64 "\n",
-		path_u64(doc, "tlb", "flushes", "all"), path_u64(doc, "tlb", "flushes", "va"),
-		path_u64(doc, "tlb", "flushes", "range"), path_u64(doc, "tlb", "flushes", "asid"),
-		path_u64(doc, "tlb", "hits", NULL), path_u64(doc, "tlb", "misses", NULL),
-		path_u64(doc, "tlb", "walks", NULL));
+		run_result_u64(doc, "tlb", "flushes", "all"), run_result_u64(doc, "tlb", "flushes", "va"),
+		run_result_u64(doc, "tlb", "flushes", "range"), run_result_u64(doc, "tlb", "flushes", "asid"),
+		run_result_u64(doc, "tlb", "hits", NULL), run_result_u64(doc, "tlb", "misses", NULL),
+		run_result_u64(doc, "tlb", "walks", NULL));
 	fprintf(out, "  memory reserved peak ");
 	print_bytes(out, get_u64(mem, "reserved_peak_bytes"));
 	fprintf(out, ", in use peak ");
@@ -165,14 +164,14 @@ void run_result_print_table(const json_t *doc, FILE *out)
 	fprintf(out, "; %" PRIu64 " xlat tables peak\n", get_u64(mem, "xlat_tables_peak"));
 	fprintf(out, "  ops    %" PRIu64 " SMCs, %" PRIu64 " invokes, %" PRIu64 " registers, %" PRIu64
 		     " RPCs, %" PRIu64 " failed; %" PRIu64 " bytes copied\n",
-		path_u64(doc, "ops", "smc", NULL), path_u64(doc, "ops", "invoke", NULL),
-		path_u64(doc, "ops", "register", NULL), path_u64(doc, "ops", "rpc", NULL),
-		path_u64(doc, "ops", "failed", NULL), path_u64(doc, "copy", "bytes", NULL));
+		run_result_u64(doc, "ops", "smc", NULL), run_result_u64(doc, "ops", "invoke", NULL),
+		run_result_u64(doc, "ops", "register", NULL), run_result_u64(doc, "ops", "rpc", NULL),
+		run_result_u64(doc, "ops", "failed", NULL), run_result_u64(doc, "copy", "bytes", NULL));
 	fprintf(out, "  time   wall %" PRIu64 " us, modeled %" PRIu64 " us\n",
-		path_u64(doc, "time", "wall_ns", NULL) / 1000,
-		path_u64(doc, "time", "modeled_ns", NULL) / 1000);
+		run_result_u64(doc, "time", "wall_ns", NULL) / 1000,
+		run_result_u64(doc, "time", "modeled_ns", NULL) / 1000);
 	fprintf(out, "  leaks  %s (%" PRIu64 " mappings, %" PRIu64 " VA bytes, %" PRIu64
 		     " pinned pages)\n",
-		leaks ? "LEAKED" : "none", path_u64(doc, "leaks", "mappings", NULL),
-		path_u64(doc, "leaks", "va_bytes", NULL), path_u64(doc, "leaks", "pinned_pages", NULL));
+		leaks ? "LEAKED" : "none", run_result_u64(doc, "leaks", "mappings", NULL),
+		run_result_u64(doc, "leaks", "va_bytes", NULL), run_result_u64(doc, "leaks", "pinned_pages", NULL));
 }

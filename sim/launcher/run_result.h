@@ -47,6 +47,9 @@ json_t *run_result_document(const struct run_result *rr, const struct run_meta *
 /* Write doc to path (indented, one trailing newline).  0, or TS_EIO with err naming the path. */
 int run_result_write(const json_t *doc, const char *path, char *err, size_t err_bytes);
 
+/* obj.a (.b (.c)) as an unsigned integer (b, c may be NULL), or 0 when absent or negative. */
+uint64_t run_result_u64(const json_t *obj, const char *a, const char *b, const char *c);
+
 /* The human table of a document. */
 void run_result_print_table(const json_t *doc, FILE *out);
 

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sim/common/strategy.h"
 #include "sim/common/tee_result.h"
@@ -48,6 +49,16 @@ struct nw_temp {
 	void *priv;               /* the strategy's own note, until temp_end */
 	uint32_t origin;          /* temp_begin failed: TEE_ORIGIN_API or the driver's */
 };
+
+/* A temp_begin starts here: nothing held yet, a failure blamed on the API until said otherwise. */
+static inline void nw_temp_init(struct nw_temp *t, void *buf, size_t size, uint32_t dir)
+{
+	memset(t, 0, sizeof(*t));
+	t->buf = buf;
+	t->size_bytes = size;
+	t->dir = dir;
+	t->origin = TEE_ORIGIN_API;
+}
 
 /* The argument buffer of one message, and how the call is issued. */
 struct nw_arg {

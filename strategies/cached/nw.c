@@ -189,11 +189,7 @@ static TEE_Result cached_temp_begin(struct nw_strategy *s, void *buf, size_t siz
 	struct bounce *b;
 	TEE_Result res;
 
-	memset(t, 0, sizeof(*t));
-	t->buf = buf;
-	t->size_bytes = size;
-	t->dir = dir;
-	t->origin = TEE_ORIGIN_API;
+	nw_temp_init(t, buf, size, dir);
 	pthread_mutex_lock(&c->lock);
 	b = take_fit_locked(c, want);
 	if (b) {

@@ -223,14 +223,9 @@ static TEE_Result co_temp_begin(struct nw_strategy *s, void *buf, size_t size, u
 				struct optee_drv_param *out, struct nw_temp *t)
 {
 	struct optee_shm *shm;
-	uint32_t base = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT;
-	bool in = dir & NW_TEMP_IN, outp = dir & NW_TEMP_OUT;
+	bool in = dir & NW_TEMP_IN;
 
-	memset(t, 0, sizeof(*t));
-	t->buf = buf;
-	t->size_bytes = size;
-	t->dir = dir;
-	t->origin = TEE_ORIGIN_API;
+	nw_temp_init(t, buf, size, dir);
 	/* Size 0 still takes a page, so the buffer has an address. */
 	if (block_get(s, size ? size : 1, OPTEE_SHM_KIND_CLIENT, &shm))
 		return TEE_ERROR_OUT_OF_MEMORY;
@@ -240,7 +235,7 @@ static TEE_Result co_temp_begin(struct nw_strategy *s, void *buf, size_t size, u
 	}
 	NW_COUNT(s, temp_bounces);
 	t->shm = shm;
-	out->attr = in && outp ? base + 2 : outp ? base + 1 : base;
+	out->attr = nw_temp_attr(OPTEE_MSG_ATTR_TYPE_TMEM_INPUT, dir);
 	out->u.memref.shm = shm;
 	out->u.memref.offs_bytes = 0;
 	out->u.memref.size_bytes = size;

@@ -41,11 +41,7 @@ static TEE_Result dyn_temp_begin(struct nw_strategy *s, void *buf, size_t size, 
 	struct optee_shm *shm;
 	TEE_Result res;
 
-	memset(t, 0, sizeof(*t));
-	t->buf = buf;
-	t->size_bytes = size;
-	t->dir = dir;
-	t->origin = TEE_ORIGIN_API;
+	nw_temp_init(t, buf, size, dir);
 	/* Scattered pages are fine, we copy page by page; size 0 still gets a byte. */
 	if (optee_shm_alloc(s->drv, size ? size : 1, false, &shm))
 		return TEE_ERROR_OUT_OF_MEMORY;
