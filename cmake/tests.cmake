@@ -44,6 +44,8 @@ teeshm_unit_test(NAME test_carveout_vm SOURCES tests/integration/test_carveout_v
   LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_json SOURCES tests/unit/test_json.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_lat_hist SOURCES tests/unit/test_lat_hist.c LIBS teeshm_common)
+teeshm_unit_test(NAME test_gate SOURCES tests/unit/test_gate.c sim/launcher/gate.c
+  sim/launcher/run_result.c LIBS teeshm_common PkgConfig::JANSSON)
 teeshm_unit_test(NAME test_run_result SOURCES tests/unit/test_run_result.c
   sim/launcher/run_result.c LIBS teeshm_common PkgConfig::JANSSON)
 teeshm_unit_test(NAME test_usage_track SOURCES tests/unit/test_usage_track.c LIBS teeshm_common)
@@ -102,6 +104,12 @@ add_test(NAME cli_replay_bad_trace COMMAND ${EXPECT} 2 "bad_param.trace:4:" -- $
 add_test(NAME cli_unknown_workload COMMAND ${EXPECT} 2 "neither a bundled workload" -- $<TARGET_FILE:teeshm> compare --workload no-such-thing)
 add_test(NAME run_workload_multi_vm COMMAND teeshm run --workload multi-vm --strategy cached)
 add_test(NAME compare_many_sessions COMMAND teeshm compare --workload many-sessions --out compare-many-sessions)
+# The gate on two replays of one workload: deterministic figures equal, another strategy refused.
+add_test(NAME gate_setup COMMAND sh -c "$<TARGET_FILE:teeshm> replay --strategy cached --json gate_a.json multi-vm >/dev/null && $<TARGET_FILE:teeshm> replay --strategy cached --json gate_b.json multi-vm >/dev/null && $<TARGET_FILE:teeshm> replay --strategy dynamic --json gate_c.json multi-vm >/dev/null")
+set_tests_properties(gate_setup PROPERTIES FIXTURES_SETUP gate_files)
+add_test(NAME gate_same_run COMMAND teeshm gate --no-host --baseline gate_a.json --current gate_b.json)
+add_test(NAME gate_other_strategy COMMAND ${EXPECT} 2 "not comparable" -- $<TARGET_FILE:teeshm> gate --baseline gate_a.json --current gate_c.json)
+set_tests_properties(gate_same_run gate_other_strategy PROPERTIES FIXTURES_REQUIRED gate_files)
 add_test(NAME run_cached_strategy COMMAND teeshm run --no-hv --iterations 3 --strategy cached)
 add_test(NAME run_cached_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy cached --kill-guest 1 --kill-at-smc 40)
 add_test(NAME run_rpc_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy rpc --kill-guest 1 --kill-at-smc 40)

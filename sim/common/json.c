@@ -5,12 +5,12 @@
 
 #include "sim/common/ts_err.h"
 
-void json_begin(struct json *j, FILE *out, bool pretty)
+void jw_begin(struct json_writer *j, FILE *out, bool pretty)
 {
-	*j = (struct json){ .out = out, .pretty = pretty };
+	*j = (struct json_writer){ .out = out, .pretty = pretty };
 }
 
-static void indent(struct json *j)
+static void indent(struct json_writer *j)
 {
 	int i;
 
@@ -22,7 +22,7 @@ static void indent(struct json *j)
 }
 
 /* Before any value: the comma and layout its position needs; false if no value may come here. */
-static bool before_value(struct json *j)
+static bool before_value(struct json_writer *j)
 {
 	if (j->depth == 0)
 		return true;
@@ -41,7 +41,7 @@ static bool before_value(struct json *j)
 	return true;
 }
 
-static void open(struct json *j, char kind)
+static void open(struct json_writer *j, char kind)
 {
 	if (!before_value(j) || j->depth == JSON_MAX_DEPTH) {
 		j->error = true;
@@ -53,7 +53,7 @@ static void open(struct json *j, char kind)
 	j->depth++;
 }
 
-static void close_(struct json *j, char kind)
+static void close_(struct json_writer *j, char kind)
 {
 	bool empty;
 
@@ -68,27 +68,27 @@ static void close_(struct json *j, char kind)
 	fputc(kind == '{' ? '}' : ']', j->out);
 }
 
-void json_object_begin(struct json *j)
+void jw_object_begin(struct json_writer *j)
 {
 	open(j, '{');
 }
 
-void json_object_end(struct json *j)
+void jw_object_end(struct json_writer *j)
 {
 	close_(j, '{');
 }
 
-void json_array_begin(struct json *j)
+void jw_array_begin(struct json_writer *j)
 {
 	open(j, '[');
 }
 
-void json_array_end(struct json *j)
+void jw_array_end(struct json_writer *j)
 {
 	close_(j, '[');
 }
 
-static void write_string(struct json *j, const char *s)
+static void write_string(struct json_writer *j, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -120,7 +120,7 @@ static void write_string(struct json *j, const char *s)
 	fputc('"', j->out);
 }
 
-void json_key(struct json *j, const char *key)
+void jw_key(struct json_writer *j, const char *key)
 {
 	if (j->depth == 0 || j->kind[j->depth - 1] != '{' || j->key_pending) {
 		j->error = true;
@@ -135,55 +135,55 @@ void json_key(struct json *j, const char *key)
 	j->key_pending = true;
 }
 
-void json_string(struct json *j, const char *s)
+void jw_string(struct json_writer *j, const char *s)
 {
 	if (before_value(j))
 		write_string(j, s ? s : "");
 }
 
-void json_u64(struct json *j, uint64_t v)
+void jw_u64(struct json_writer *j, uint64_t v)
 {
 	if (before_value(j))
 		fprintf(j->out, "%" PRIu64, v);
 }
 
-void json_i64(struct json *j, int64_t v)
+void jw_i64(struct json_writer *j, int64_t v)
 {
 	if (before_value(j))
 		fprintf(j->out, "%" PRId64, v);
 }
 
-void json_bool(struct json *j, bool v)
+void jw_bool(struct json_writer *j, bool v)
 {
 	if (before_value(j))
 		fputs(v ? "true" : "false", j->out);
 }
 
-void json_kv_string(struct json *j, const char *key, const char *s)
+void jw_kv_string(struct json_writer *j, const char *key, const char *s)
 {
-	json_key(j, key);
-	json_string(j, s);
+	jw_key(j, key);
+	jw_string(j, s);
 }
 
-void json_kv_u64(struct json *j, const char *key, uint64_t v)
+void jw_kv_u64(struct json_writer *j, const char *key, uint64_t v)
 {
-	json_key(j, key);
-	json_u64(j, v);
+	jw_key(j, key);
+	jw_u64(j, v);
 }
 
-void json_kv_i64(struct json *j, const char *key, int64_t v)
+void jw_kv_i64(struct json_writer *j, const char *key, int64_t v)
 {
-	json_key(j, key);
-	json_i64(j, v);
+	jw_key(j, key);
+	jw_i64(j, v);
 }
 
-void json_kv_bool(struct json *j, const char *key, bool v)
+void jw_kv_bool(struct json_writer *j, const char *key, bool v)
 {
-	json_key(j, key);
-	json_bool(j, v);
+	jw_key(j, key);
+	jw_bool(j, v);
 }
 
-int json_end(struct json *j)
+int jw_end(struct json_writer *j)
 {
 	if (j->error || j->depth != 0 || j->key_pending)
 		return TS_EINVAL;

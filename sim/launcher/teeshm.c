@@ -19,6 +19,8 @@ static const struct {
 	  "replay a workload trace in one process under one strategy (deterministic)" },
 	{ "compare", cmd_compare,
 	  "replay a workload under every strategy: a side-by-side table, one JSON result each" },
+	{ "gate", cmd_gate,
+	  "compare a run's result with a baseline: exact on modeled figures, tolerance on host timings" },
 	{ "gen", cmd_gen, "write a generated workload trace (reuse-heavy, streaming, ...)" },
 	{ "layout", cmd_layout,
 	  "build the simulated DRAM, pass page lists from each guest to the secure view and verify them" },

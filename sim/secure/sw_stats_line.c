@@ -8,24 +8,24 @@
 #include "sim/secure/cost.h"
 
 /* One map/unmap summary of teeshm.result/1. */
-static void json_op(struct json *j, const char *key, const struct sw_op_report *op)
+static void json_op(struct json_writer *j, const char *key, const struct sw_op_report *op)
 {
 	const struct lat_hist *h = &op->host_ns;
 
-	json_key(j, key);
-	json_object_begin(j);
-	json_kv_u64(j, "count", op->count);
-	json_kv_u64(j, "pages", op->pages);
-	json_key(j, "host_ns");
-	json_object_begin(j);
-	json_kv_u64(j, "p50", lat_hist_percentile(h, 500));
-	json_kv_u64(j, "p90", lat_hist_percentile(h, 900));
-	json_kv_u64(j, "p99", lat_hist_percentile(h, 990));
-	json_kv_u64(j, "max", lat_hist_max(h));
-	json_kv_u64(j, "mean", lat_hist_mean(h));
-	json_object_end(j);
-	json_kv_u64(j, "modeled_cycles", op->modeled_cycles);
-	json_object_end(j);
+	jw_key(j, key);
+	jw_object_begin(j);
+	jw_kv_u64(j, "count", op->count);
+	jw_kv_u64(j, "pages", op->pages);
+	jw_key(j, "host_ns");
+	jw_object_begin(j);
+	jw_kv_u64(j, "p50", lat_hist_percentile(h, 500));
+	jw_kv_u64(j, "p90", lat_hist_percentile(h, 900));
+	jw_kv_u64(j, "p99", lat_hist_percentile(h, 990));
+	jw_kv_u64(j, "max", lat_hist_max(h));
+	jw_kv_u64(j, "mean", lat_hist_mean(h));
+	jw_object_end(j);
+	jw_kv_u64(j, "modeled_cycles", op->modeled_cycles);
+	jw_object_end(j);
 }
 
 /*
@@ -33,7 +33,7 @@ static void json_op(struct json *j, const char *key, const struct sw_op_report *
  * section 5): ops, map, unmap, tlb, memory, leaks.  The launcher adds what
  * only it knows (strategy, workload, vms, profile, copy, time).
  */
-static void json_result(struct json *j, struct secure_world *sw, const struct sw_stats *s,
+static void json_result(struct json_writer *j, struct secure_world *sw, const struct sw_stats *s,
 			const struct sw_report *rep)
 {
 	static const struct {
@@ -66,59 +66,59 @@ static void json_result(struct json *j, struct secure_world *sw, const struct sw
 
 	for (i = 0; i < sizeof(smc_errs) / sizeof(smc_errs[0]); i++)
 		failed += *(const uint64_t *)((const char *)s + smc_errs[i].off);
-	json_key(j, "ops");
-	json_object_begin(j);
-	json_kv_u64(j, "smc", s->fast_calls + s->yielding_calls + s->resumes);
-	json_kv_u64(j, "rpc", s->rpcs);
-	json_kv_u64(j, "open", s->opens);
-	json_kv_u64(j, "invoke", s->invokes);
-	json_kv_u64(j, "close", s->closes);
-	json_kv_u64(j, "register", s->registers);
-	json_kv_u64(j, "unregister", s->unregisters);
-	json_kv_u64(j, "failed", failed);
-	json_key(j, "by_error");
-	json_object_begin(j);
+	jw_key(j, "ops");
+	jw_object_begin(j);
+	jw_kv_u64(j, "smc", s->fast_calls + s->yielding_calls + s->resumes);
+	jw_kv_u64(j, "rpc", s->rpcs);
+	jw_kv_u64(j, "open", s->opens);
+	jw_kv_u64(j, "invoke", s->invokes);
+	jw_kv_u64(j, "close", s->closes);
+	jw_kv_u64(j, "register", s->registers);
+	jw_kv_u64(j, "unregister", s->unregisters);
+	jw_kv_u64(j, "failed", failed);
+	jw_key(j, "by_error");
+	jw_object_begin(j);
 	for (i = 0; i < sizeof(smc_errs) / sizeof(smc_errs[0]); i++) {
 		uint64_t n = *(const uint64_t *)((const char *)s + smc_errs[i].off);
 
 		if (n)
-			json_kv_u64(j, smc_errs[i].name, n);
+			jw_kv_u64(j, smc_errs[i].name, n);
 	}
-	json_object_end(j);
-	json_object_end(j);
+	jw_object_end(j);
+	jw_object_end(j);
 	json_op(j, "map", &rep->map);
 	json_op(j, "unmap", &rep->unmap);
-	json_key(j, "tlb");
-	json_object_begin(j);
-	json_key(j, "flushes");
-	json_object_begin(j);
-	json_kv_u64(j, "va", t->tlbi_va);
-	json_kv_u64(j, "vaa", t->tlbi_vaa);
-	json_kv_u64(j, "range", t->tlbi_range);
-	json_kv_u64(j, "asid", t->tlbi_asid);
-	json_kv_u64(j, "all", t->tlbi_all);
-	json_object_end(j);
-	json_kv_u64(j, "hits", t->hits);
-	json_kv_u64(j, "misses", t->misses);
-	json_kv_u64(j, "walks", mm->stats.walks);
-	json_kv_u64(j, "stale_hits", mm->stats.stale_tlb_hits);
-	json_object_end(j);
-	json_key(j, "memory");
-	json_object_begin(j);
-	json_kv_u64(j, "reserved_peak_bytes", rep->reserved_peak_bytes);
-	json_kv_u64(j, "in_use_peak_bytes", rep->in_use_peak_bytes);
-	json_kv_u64(j, "waste_peak_bytes", rep->waste_peak_bytes);
-	json_kv_u64(j, "waste_mean_bytes", rep->waste_mean_bytes);
-	json_kv_u64(j, "waste_samples", rep->usage_samples);
-	json_kv_u64(j, "xlat_tables_peak", mm->pool.peak_in_use);
-	json_kv_u64(j, "metadata_bytes", mm->metadata_bytes);
-	json_object_end(j);
-	json_key(j, "leaks");
-	json_object_begin(j);
-	json_kv_u64(j, "mappings", rep->leaked_mappings);
-	json_kv_u64(j, "va_bytes", rep->leaked_va_bytes);
-	json_kv_u64(j, "pinned_pages", rep->leaked_pinned_pages);
-	json_object_end(j);
+	jw_key(j, "tlb");
+	jw_object_begin(j);
+	jw_key(j, "flushes");
+	jw_object_begin(j);
+	jw_kv_u64(j, "va", t->tlbi_va);
+	jw_kv_u64(j, "vaa", t->tlbi_vaa);
+	jw_kv_u64(j, "range", t->tlbi_range);
+	jw_kv_u64(j, "asid", t->tlbi_asid);
+	jw_kv_u64(j, "all", t->tlbi_all);
+	jw_object_end(j);
+	jw_kv_u64(j, "hits", t->hits);
+	jw_kv_u64(j, "misses", t->misses);
+	jw_kv_u64(j, "walks", mm->stats.walks);
+	jw_kv_u64(j, "stale_hits", mm->stats.stale_tlb_hits);
+	jw_object_end(j);
+	jw_key(j, "memory");
+	jw_object_begin(j);
+	jw_kv_u64(j, "reserved_peak_bytes", rep->reserved_peak_bytes);
+	jw_kv_u64(j, "in_use_peak_bytes", rep->in_use_peak_bytes);
+	jw_kv_u64(j, "waste_peak_bytes", rep->waste_peak_bytes);
+	jw_kv_u64(j, "waste_mean_bytes", rep->waste_mean_bytes);
+	jw_kv_u64(j, "waste_samples", rep->usage_samples);
+	jw_kv_u64(j, "xlat_tables_peak", mm->pool.peak_in_use);
+	jw_kv_u64(j, "metadata_bytes", mm->metadata_bytes);
+	jw_object_end(j);
+	jw_key(j, "leaks");
+	jw_object_begin(j);
+	jw_kv_u64(j, "mappings", rep->leaked_mappings);
+	jw_kv_u64(j, "va_bytes", rep->leaked_va_bytes);
+	jw_kv_u64(j, "pinned_pages", rep->leaked_pinned_pages);
+	jw_object_end(j);
 }
 
 /*
@@ -134,7 +134,7 @@ int sw_write_stats_line(FILE *out, struct secure_world *sw, const struct profile
 	struct sw_report rep;
 	struct cost_counts cc;
 	uint64_t cycles, smcs = sw_smcs(sw);
-	struct json j;
+	struct json_writer j;
 
 	sw_stats_total(sw, &sws);
 	sw_report(sw, &rep);
@@ -142,53 +142,53 @@ int sw_write_stats_line(FILE *out, struct secure_world *sw, const struct profile
 	cc.smcs = smcs;
 	cycles = profile_modeled_cycles(prof, &cc);
 
-	json_begin(&j, out, false);
-	json_object_begin(&j);
-	json_kv_string(&j, "role", "secure");
-	json_kv_string(&j, "check", check_rc ? ts_err_name(check_rc) : "ok");
-	json_kv_u64(&j, "smcs", smcs);
-	json_kv_u64(&j, "maps", mm->stats.maps);
-	json_kv_u64(&j, "unmaps", mm->stats.unmaps);
-	json_kv_u64(&j, "mapped_pages", mm->stats.mapped_pages);
-	json_kv_u64(&j, "vm_destroys", mm->stats.vm_destroys);
-	json_key(&j, "secure_world");
-	json_object_begin(&j);
-#define SW_KV(name) json_kv_u64(&j, #name, sws.name);
+	jw_begin(&j, out, false);
+	jw_object_begin(&j);
+	jw_kv_string(&j, "role", "secure");
+	jw_kv_string(&j, "check", check_rc ? ts_err_name(check_rc) : "ok");
+	jw_kv_u64(&j, "smcs", smcs);
+	jw_kv_u64(&j, "maps", mm->stats.maps);
+	jw_kv_u64(&j, "unmaps", mm->stats.unmaps);
+	jw_kv_u64(&j, "mapped_pages", mm->stats.mapped_pages);
+	jw_kv_u64(&j, "vm_destroys", mm->stats.vm_destroys);
+	jw_key(&j, "secure_world");
+	jw_object_begin(&j);
+#define SW_KV(name) jw_kv_u64(&j, #name, sws.name);
 	SW_STATS_FIELDS(SW_KV)
 #undef SW_KV
-	json_object_end(&j);
-	json_key(&j, "core_mm");
-	json_object_begin(&j);
-#define MM_KV(name) json_kv_u64(&j, #name, mm->stats.name);
+	jw_object_end(&j);
+	jw_key(&j, "core_mm");
+	jw_object_begin(&j);
+#define MM_KV(name) jw_kv_u64(&j, #name, mm->stats.name);
 	CORE_MM_STATS_FIELDS(MM_KV)
 #undef MM_KV
-	json_kv_u64(&j, "pte_writes", mm->pgt.pte_writes);
-	json_kv_u64(&j, "xlat_tables_peak", mm->pool.peak_in_use);
-	json_kv_u64(&j, "metadata_bytes", mm->metadata_bytes);
-	json_object_end(&j);
-	json_key(&j, "tlb");
-	json_object_begin(&j);
-#define TLB_KV(name) json_kv_u64(&j, #name, t->name);
+	jw_kv_u64(&j, "pte_writes", mm->pgt.pte_writes);
+	jw_kv_u64(&j, "xlat_tables_peak", mm->pool.peak_in_use);
+	jw_kv_u64(&j, "metadata_bytes", mm->metadata_bytes);
+	jw_object_end(&j);
+	jw_key(&j, "tlb");
+	jw_object_begin(&j);
+#define TLB_KV(name) jw_kv_u64(&j, #name, t->name);
 	TLB_STATS_FIELDS(TLB_KV)
 #undef TLB_KV
-	json_object_end(&j);
+	jw_object_end(&j);
 	if (mailboxes) {
-		json_key(&j, "mailboxes");
-		json_object_begin(&j);
-#define MB_KV(name) json_kv_u64(&j, #name, mailboxes->name);
+		jw_key(&j, "mailboxes");
+		jw_object_begin(&j);
+#define MB_KV(name) jw_kv_u64(&j, #name, mailboxes->name);
 		SMC_MAILBOX_STATS(MB_KV)
 #undef MB_KV
-		json_object_end(&j);
+		jw_object_end(&j);
 	}
-	json_kv_string(&j, "profile", prof->name);
-	json_kv_u64(&j, "modeled_cycles", cycles);
-	json_kv_u64(&j, "modeled_ns", profile_cycles_to_ns(prof, cycles));
-	json_key(&j, "result");
-	json_object_begin(&j);
+	jw_kv_string(&j, "profile", prof->name);
+	jw_kv_u64(&j, "modeled_cycles", cycles);
+	jw_kv_u64(&j, "modeled_ns", profile_cycles_to_ns(prof, cycles));
+	jw_key(&j, "result");
+	jw_object_begin(&j);
 	json_result(&j, sw, &sws, &rep);
-	json_object_end(&j);
-	json_object_end(&j);
-	if (json_end(&j))
+	jw_object_end(&j);
+	jw_object_end(&j);
+	if (jw_end(&j))
 		return TS_EINVAL;
 	return fputc('\n', out) == EOF ? TS_EIO : 0;
 }

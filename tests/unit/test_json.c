@@ -25,30 +25,30 @@ static FILE *mem(void)
 /* A nested document comes out byte for byte as expected, compact and pretty. */
 static void test_exact_output(void **state)
 {
-	struct json j;
+	struct json_writer j;
 	FILE *f;
 	int pretty;
 
 	(void)state;
 	for (pretty = 0; pretty < 2; pretty++) {
 		f = mem();
-		json_begin(&j, f, pretty);
-		json_object_begin(&j);
-		json_kv_string(&j, "schema", "teeshm.result/1");
-		json_key(&j, "map");
-		json_object_begin(&j);
-		json_kv_u64(&j, "count", 18446744073709551615ull);
-		json_kv_i64(&j, "delta", -5);
-		json_object_end(&j);
-		json_key(&j, "vms");
-		json_array_begin(&j);
-		json_u64(&j, 1);
-		json_bool(&j, true);
-		json_array_begin(&j);
-		json_array_end(&j);
-		json_array_end(&j);
-		json_object_end(&j);
-		assert_int_equal(json_end(&j), 0);
+		jw_begin(&j, f, pretty);
+		jw_object_begin(&j);
+		jw_kv_string(&j, "schema", "teeshm.result/1");
+		jw_key(&j, "map");
+		jw_object_begin(&j);
+		jw_kv_u64(&j, "count", 18446744073709551615ull);
+		jw_kv_i64(&j, "delta", -5);
+		jw_object_end(&j);
+		jw_key(&j, "vms");
+		jw_array_begin(&j);
+		jw_u64(&j, 1);
+		jw_bool(&j, true);
+		jw_array_begin(&j);
+		jw_array_end(&j);
+		jw_array_end(&j);
+		jw_object_end(&j);
+		assert_int_equal(jw_end(&j), 0);
 		fclose(f);
 		if (!pretty)
 			assert_string_equal(buf, "{\"schema\":\"teeshm.result/1\",\"map\":{\"count\":"
@@ -63,52 +63,52 @@ static void test_exact_output(void **state)
 /* Quotes, backslashes and control characters are escaped. */
 static void test_escaping(void **state)
 {
-	struct json j;
+	struct json_writer j;
 	FILE *f = mem();
 
 	(void)state;
-	json_begin(&j, f, false);
-	json_string(&j, "a\"b\\c\nd\x01");
-	assert_int_equal(json_end(&j), 0);
+	jw_begin(&j, f, false);
+	jw_string(&j, "a\"b\\c\nd\x01");
+	assert_int_equal(jw_end(&j), 0);
 	fclose(f);
 	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
 
-/* Every kind of misuse makes json_end fail. */
+/* Every kind of misuse makes jw_end fail. */
 static void test_misuse(void **state)
 {
-	struct json j;
+	struct json_writer j;
 	FILE *f = mem();
 	int i;
 
 	(void)state;
 	for (i = 0; i < 5; i++) {
-		json_begin(&j, f, false);
+		jw_begin(&j, f, false);
 		switch (i) {
 		case 0: /* a value where a key is due */
-			json_object_begin(&j);
-			json_u64(&j, 1);
-			json_object_end(&j);
+			jw_object_begin(&j);
+			jw_u64(&j, 1);
+			jw_object_end(&j);
 			break;
 		case 1: /* closing the wrong container */
-			json_array_begin(&j);
-			json_object_end(&j);
+			jw_array_begin(&j);
+			jw_object_end(&j);
 			break;
 		case 2: /* left open */
-			json_object_begin(&j);
+			jw_object_begin(&j);
 			break;
 		case 3: /* a key with no value */
-			json_object_begin(&j);
-			json_key(&j, "k");
-			json_object_end(&j);
+			jw_object_begin(&j);
+			jw_key(&j, "k");
+			jw_object_end(&j);
 			break;
 		case 4: /* a key in an array */
-			json_array_begin(&j);
-			json_key(&j, "k");
-			json_array_end(&j);
+			jw_array_begin(&j);
+			jw_key(&j, "k");
+			jw_array_end(&j);
 			break;
 		}
-		assert_int_equal(json_end(&j), TS_EINVAL);
+		assert_int_equal(jw_end(&j), TS_EINVAL);
 	}
 	fclose(f);
 	free(buf);
