@@ -37,7 +37,7 @@ struct child {
 	bool spawned, exited, out_open;
 	int64_t exit_status;
 	int term_signal;
-	char line[8192];
+	char line[256 * 1024]; /* a world's statistics line: the result with its histograms and series */
 	size_t line_len;
 	bool saw_ok;       /* its final JSON line reported "check": "ok" or no failures */
 };

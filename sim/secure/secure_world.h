@@ -43,6 +43,7 @@
 #include "sim/common/profile.h"
 #include "sim/common/strategy.h"
 #include "sim/secure/mm/core_mm.h"
+#include "sim/secure/sw_metrics.h"
 
 /* Params of an RPC arg (announced in a3[7:0] of EXCHANGE_CAPABILITIES). */
 #define SW_RPC_NUM_PARAMS 4u
@@ -190,6 +191,8 @@ struct sw_report {
 	uint64_t waste_peak_bytes, waste_mean_bytes;
 	uint64_t usage_samples, usage_bad_samples;
 	uint64_t modeled_time;       /* the waste timeline's length (cycles, or ticks) */
+	const struct sw_series_point *series; /* reserved/in use over time (sw_metrics.h) */
+	uint32_t n_series;
 	/* Leaks: all 0 once every client is gone or has cleaned up. */
 	uint64_t leaked_mappings;    /* core_mm mappings of any VM */
 	uint64_t leaked_va_bytes;    /* SHM VA still allocated (lazy-pending VA excluded) */

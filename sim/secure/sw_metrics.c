@@ -30,6 +30,7 @@ void sw_metrics_init(struct sw_metrics *m, const struct profile *prof)
 {
 	memset(m, 0, sizeof(*m));
 	m->prof = prof;
+	m->series_stride = 1;
 	lat_hist_init(&m->map_ns);
 	lat_hist_init(&m->unmap_ns);
 	usage_track_init(&m->usage, 0);
@@ -119,11 +120,30 @@ static void add_call(struct in_use *u, struct sw_call *c, uint64_t stamp)
 		}
 }
 
+/* Keep every stride-th sample; when full, drop every other point and double the stride. */
+static void series_add(struct sw_metrics *m, uint64_t now, uint64_t reserved, uint64_t in_use)
+{
+	uint32_t i;
+
+	if (m->series_skip) {
+		m->series_skip--;
+		return;
+	}
+	if (m->n_series == SW_SERIES_POINTS) {
+		for (i = 0; i < SW_SERIES_POINTS / 2; i++)
+			m->series[i] = m->series[2 * i];
+		m->n_series = SW_SERIES_POINTS / 2;
+		m->series_stride *= 2;
+	}
+	m->series[m->n_series++] = (struct sw_series_point){ now, reserved, in_use };
+	m->series_skip = m->series_stride - 1;
+}
+
 void sw_metrics_sample(struct secure_world *sw)
 {
 	struct sw_metrics *m = &sw->metrics;
 	struct in_use u = { 0, 0 };
-	uint64_t reserved, stamp = ++m->stamp;
+	uint64_t reserved, now, stamp = ++m->stamp;
 	uint32_t i;
 
 	for (i = 0; i < sw->cfg.num_threads; i++)
@@ -140,7 +160,9 @@ void sw_metrics_sample(struct secure_world *sw)
 	else
 		reserved += u.static_bytes;
 	m->ticks++;
-	usage_track_set(&m->usage, sw_metrics_now(sw), reserved, u.bytes);
+	now = sw_metrics_now(sw);
+	usage_track_set(&m->usage, now, reserved, u.bytes);
+	series_add(m, now, reserved, u.bytes);
 }
 
 static void op_report(const struct sw_metrics *m, const struct lat_hist *h,
@@ -169,6 +191,8 @@ void sw_report(struct secure_world *sw, struct sw_report *out)
 	out->usage_samples = m->usage.samples;
 	out->usage_bad_samples = m->usage.bad_samples;
 	out->modeled_time = usage_track_elapsed(&m->usage);
+	out->series = m->series;
+	out->n_series = m->n_series;
 	for (v = 0; v < sw->mm.cfg.max_vms; v++) {
 		const struct core_mapping *cm;
 

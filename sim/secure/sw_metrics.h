@@ -31,6 +31,19 @@
 
 struct secure_world;
 
+/*
+ * Reserved and in-use memory over modeled time, for plots: at most
+ * SW_SERIES_POINTS samples, evenly thinned (every stride-th sample kept;
+ * when full, every other point goes and the stride doubles), so a run of
+ * any length gives a bounded, deterministic series.
+ */
+#define SW_SERIES_POINTS 256u
+struct sw_series_point {
+	uint64_t time;               /* on the metrics' clock */
+	uint64_t reserved_bytes;
+	uint64_t in_use_bytes;
+};
+
 struct sw_metrics {
 	const struct profile *prof;      /* the modeled clock; NULL: one tick per sample */
 	struct lat_hist map_ns, unmap_ns;
@@ -40,6 +53,9 @@ struct sw_metrics {
 	struct usage_track usage;
 	uint64_t ticks;                  /* the clock without a profile */
 	uint64_t stamp;                  /* generation for counting shared buffers once */
+	struct sw_series_point series[SW_SERIES_POINTS];
+	uint32_t n_series;
+	uint64_t series_stride, series_skip;
 };
 
 /* One timed map or unmap, from sw_metrics_op_begin to sw_metrics_op_end. */

@@ -11,6 +11,7 @@
 static void json_op(struct json_writer *j, const char *key, const struct sw_op_report *op)
 {
 	const struct lat_hist *h = &op->host_ns;
+	unsigned b;
 
 	jw_key(j, key);
 	jw_object_begin(j);
@@ -23,6 +24,18 @@ static void json_op(struct json_writer *j, const char *key, const struct sw_op_r
 	jw_kv_u64(j, "p99", lat_hist_percentile(h, 990));
 	jw_kv_u64(j, "max", lat_hist_max(h));
 	jw_kv_u64(j, "mean", lat_hist_mean(h));
+	/* The histogram itself, for CDF plots: [highest ns of the bucket, samples], non-empty only. */
+	jw_key(j, "buckets");
+	jw_array_begin(j);
+	for (b = 0; b < LAT_HIST_BUCKETS; b++) {
+		if (!h->bucket_counts[b])
+			continue;
+		jw_array_begin(j);
+		jw_u64(j, lat_hist_bucket_high(b));
+		jw_u64(j, h->bucket_counts[b]);
+		jw_array_end(j);
+	}
+	jw_array_end(j);
 	jw_object_end(j);
 	jw_kv_u64(j, "modeled_cycles", op->modeled_cycles);
 	jw_object_end(j);
@@ -34,7 +47,7 @@ static void json_op(struct json_writer *j, const char *key, const struct sw_op_r
  * only it knows (strategy, workload, vms, profile, copy, time).
  */
 static void json_result(struct json_writer *j, struct secure_world *sw, const struct sw_stats *s,
-			const struct sw_report *rep)
+			const struct sw_report *rep, const struct profile *prof)
 {
 	static const struct {
 		const char *name;
@@ -112,6 +125,17 @@ static void json_result(struct json_writer *j, struct secure_world *sw, const st
 	jw_kv_u64(j, "waste_samples", rep->usage_samples);
 	jw_kv_u64(j, "xlat_tables_peak", mm->pool.peak_in_use);
 	jw_kv_u64(j, "metadata_bytes", mm->metadata_bytes);
+	/* [modeled ns, reserved bytes, in-use bytes], thinned to at most SW_SERIES_POINTS. */
+	jw_key(j, "series");
+	jw_array_begin(j);
+	for (i = 0; i < rep->n_series; i++) {
+		jw_array_begin(j);
+		jw_u64(j, prof ? profile_cycles_to_ns(prof, rep->series[i].time) : rep->series[i].time);
+		jw_u64(j, rep->series[i].reserved_bytes);
+		jw_u64(j, rep->series[i].in_use_bytes);
+		jw_array_end(j);
+	}
+	jw_array_end(j);
 	jw_object_end(j);
 	jw_key(j, "leaks");
 	jw_object_begin(j);
@@ -185,7 +209,7 @@ int sw_write_stats_line(FILE *out, struct secure_world *sw, const struct profile
 	jw_kv_u64(&j, "modeled_ns", profile_cycles_to_ns(prof, cycles));
 	jw_key(&j, "result");
 	jw_object_begin(&j);
-	json_result(&j, sw, &sws, &rep);
+	json_result(&j, sw, &sws, &rep, prof);
 	jw_object_end(&j);
 	jw_object_end(&j);
 	if (jw_end(&j))
