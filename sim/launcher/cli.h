@@ -13,6 +13,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 struct trace;
 struct workload_gen_params;

@@ -78,12 +78,13 @@ int cli_workload_load(const char *w, const struct workload_gen_params *gp, struc
 	return trace_load(w, out, err, err_bytes);
 }
 
-/* Run t under one strategy in this process; the teeshm.result/1 document, or NULL. */
-static json_t *replay_one(const struct trace *t, const char *workload, const char *strategy,
-			  const struct profile *prof, bool hv, struct replay_counts *counts)
+/* Run t in this process as cfg says; the teeshm.result/1 document, or NULL. */
+static json_t *replay_cfg(const struct trace *t, const char *workload,
+			  const struct replay_config *base, struct replay_counts *counts)
 {
-	struct replay_config cfg = { .strategy = strategy, .profile = prof, .force_hypervisor = hv };
-	struct run_meta meta = { strategy, workload, t->n_vms ? t->n_vms : 1, 0 };
+	struct replay_config cfg = *base;
+	const char *strategy = cfg.strategy;
+	struct run_meta meta = { strategy, workload, t->n_vms ? t->n_vms : 1, 0, cfg.profile };
 	struct run_result rr;
 	char err[512] = "", *text = NULL, *line, *save = NULL;
 	size_t len = 0;
@@ -122,6 +123,15 @@ static json_t *replay_one(const struct trace *t, const char *workload, const cha
 	return doc;
 }
 
+/* Run t under one strategy in this process, default sizes; the document, or NULL. */
+static json_t *replay_one(const struct trace *t, const char *workload, const char *strategy,
+			  const struct profile *prof, bool hv, struct replay_counts *counts)
+{
+	struct replay_config cfg = { .strategy = strategy, .profile = prof, .force_hypervisor = hv };
+
+	return replay_cfg(t, workload, &cfg, counts);
+}
+
 static bool leak_free(const json_t *doc)
 {
 	const char *k;
@@ -133,11 +143,15 @@ static bool leak_free(const json_t *doc)
 	return true;
 }
 
-/* `TRACE` as the last argument: split it off the options (which opts_parse checks). */
+/*
+ * The one argument that is neither an option nor an option's value (TRACE,
+ * NAME): taken out of argv so opts_parse checks the rest.  NULL if none.
+ */
 static const char *take_positional(int *argc, char **argv, const struct opt_spec *specs,
 				   size_t n_specs)
 {
-	int i;
+	const char *found = NULL;
+	int i, j;
 	size_t k;
 
 	for (i = 1; i < *argc; i++) {
@@ -147,12 +161,15 @@ static const char *take_positional(int *argc, char **argv, const struct opt_spec
 			i += specs[k].kind != OPT_FLAG; /* skip its value */
 			continue;
 		}
-		if (i == *argc - 1 && argv[i][0] != '-') {
-			(*argc)--;
-			return argv[i];
-		}
+		if (argv[i][0] == '-' || found)
+			continue; /* an unknown option, or a second one: opts_parse says so */
+		found = argv[i];
+		for (j = i; j < *argc - 1; j++)
+			argv[j] = argv[j + 1];
+		(*argc)--;
+		i--;
 	}
-	return NULL;
+	return found;
 }
 
 static int load_profile(const char *path, struct profile *prof, const char *cmd)
@@ -378,4 +395,149 @@ int cmd_gen(int argc, char **argv)
 		return rc == TS_EINVAL ? 2 : 1;
 	}
 	return 0;
+}
+
+/* A trace, written as text, parsed; NULL with a message on failure. */
+static struct trace *trace_from_text(const char *text, size_t len, const char *name)
+{
+	struct trace *t = NULL;
+	char err[512];
+
+	if (trace_parse(text, len, name, &t, err, sizeof(err)))
+		fprintf(stderr, "teeshm sweep: %s\n", err);
+	return t;
+}
+
+/* One client registering a block of size bytes and invoking `touch` on it n times: #6142's loop. */
+static struct trace *size_trace(uint64_t size, uint32_t invokes)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct trace *t;
+	uint32_t i;
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s\n0 vm start\n0 open s1 echo\n0 register m1 %" PRIu64 " inout\n", TRACE_MAGIC,
+		size);
+	for (i = 0; i < invokes; i++)
+		fprintf(f, "0 invoke s1 touch whole:m1\n");
+	fprintf(f, "0 release m1\n0 close s1\n0 vm stop\n");
+	fclose(f);
+	t = trace_from_text(text, len, "size sweep");
+	free(text);
+	return t;
+}
+
+static int sweep_write(json_t *doc, const char *dir, const char *kind, uint64_t x,
+		       const char *strategy)
+{
+	char path[4096 + 128], err[512];
+
+	snprintf(path, sizeof(path), "%s/%s-%" PRIu64 "-%s.json", dir, kind, x, strategy);
+	if (run_result_write(doc, path, err, sizeof(err))) {
+		fprintf(stderr, "teeshm sweep: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Modeled ns per invoke of a document (0 when it invoked nothing). */
+static uint64_t ns_per_invoke(const json_t *d)
+{
+	uint64_t inv = run_result_u64(d, "ops", "invoke", NULL);
+
+	return inv ? run_result_u64(d, "time", "modeled_ns", NULL) / inv : 0;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc" };
+	static const uint64_t sizes[] = { 4096, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20,
+					  64 << 20 };
+	static const uint32_t vm_counts[] = { 1, 2, 4, 8, 16, 64 };
+	const char *out_dir = "sweep-out", *profile_path = DEFAULT_PROFILE;
+	uint64_t invokes = 8;
+	struct opt_spec specs[] = {
+		OPT_SPEC_STR("--out", &out_dir, "results go to DIR/sweep/ (default sweep-out)"),
+		OPT_SPEC_STR("--profile", &profile_path, "platform profile (default cortex-a53)"),
+		OPT_SPEC_U64("--invokes", &invokes, 1, 10000, "invokes per buffer size (default 8)"),
+	};
+	char dir[4096];
+	struct profile prof;
+	size_t i, s;
+	int rc, status = 0;
+
+	rc = opts_parse("sweep", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if ((rc = load_profile(profile_path, &prof, "sweep")))
+		return rc;
+	snprintf(dir, sizeof(dir), "%s/sweep", out_dir);
+	if (mkdir_p(dir)) {
+		fprintf(stderr, "teeshm sweep: --out %s: %s\n", dir, strerror(errno));
+		return 2;
+	}
+	printf("teeshm sweep: modeled time per invoke (us) on %s, results in %s\n", prof.name, dir);
+	printf("%-12s %10s %10s %10s %10s\n", "buffer", strategies[0], strategies[1], strategies[2],
+	       strategies[3]);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct trace *t = size_trace(sizes[i], (uint32_t)invokes);
+
+		if (!t)
+			return 1;
+		printf("%9" PRIu64 " KiB", sizes[i] >> 10);
+		for (s = 0; s < 4; s++) {
+			struct replay_config cfg = { .strategy = strategies[s], .profile = &prof,
+						     .guest_ram_bytes = 2 * sizes[i] + (32 << 20) };
+			struct replay_counts c;
+			json_t *d = replay_cfg(t, "size-sweep", &cfg, &c);
+
+			if (!d) { /* refused (e.g. a carveout split too fine): said above */
+				printf(" %10s", "n/a");
+				continue;
+			}
+			status |= sweep_write(d, dir, "size", sizes[i], strategies[s]);
+			if (c.failures)
+				printf(" %10s", "failed");
+			else
+				printf(" %10.1f", ns_per_invoke(d) / 1000.0);
+			json_decref(d);
+		}
+		putchar('\n');
+		trace_free(t);
+	}
+	printf("\n%-12s %10s %10s %10s %10s   (reuse-heavy, 16 invokes per VM)\n", "VMs",
+	       strategies[0], strategies[1], strategies[2], strategies[3]);
+	for (i = 0; i < sizeof(vm_counts) / sizeof(vm_counts[0]); i++) {
+		struct workload_gen_params gp = { .vms = vm_counts[i], .seed = 1,
+						  .ops = 16 * vm_counts[i] };
+		struct trace *t = NULL;
+		char err[512];
+
+		if (cli_workload_load("reuse-heavy", &gp, &t, err, sizeof(err))) {
+			fprintf(stderr, "teeshm sweep: %s\n", err);
+			return 1;
+		}
+		printf("%12u", vm_counts[i]);
+		for (s = 0; s < 4; s++) {
+			/* 64 guests of 16 MiB: each maps its RAM in 64 KiB chunks, under the map limit. */
+			struct replay_config cfg = { .strategy = strategies[s], .profile = &prof,
+						     .guest_ram_bytes = 16 << 20 };
+			struct replay_counts c;
+			json_t *d = replay_cfg(t, "reuse-heavy", &cfg, &c);
+
+			if (!d) { /* refused (e.g. a carveout split too fine): said above */
+				printf(" %10s", "n/a");
+				continue;
+			}
+			status |= sweep_write(d, dir, "vms", vm_counts[i], strategies[s]);
+			printf(" %10.1f", ns_per_invoke(d) / 1000.0);
+			json_decref(d);
+		}
+		putchar('\n');
+		trace_free(t);
+	}
+	return status;
 }

@@ -21,6 +21,7 @@
 #include "sim/common/channels.h"
 #include "sim/common/dram.h"
 #include "sim/common/opts.h"
+#include "sim/common/profile.h"
 #include "sim/common/strategy.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
@@ -442,7 +443,12 @@ int cmd_run(int argc, char **argv)
 	{
 		const struct child *s = &r.kids[CHILD_SECURE], *f = &r.kids[CHILD_FRONT];
 		struct run_meta meta = { strategies[strategy], workload ? workload : scenarios[scenario], vms,
-					 uv_hrtime() - t0_ns };
+					 uv_hrtime() - t0_ns, NULL };
+		struct profile prof;
+
+		/* The secure world's default profile prices the guests' copies as well. */
+		if (!profile_load_file(TEESHM_PROFILE_DIR "/cortex-a53.ini", &prof, err, sizeof(err)))
+			meta.profile = &prof;
 		bool ok = !r.interrupted && s->spawned && f->spawned && s->exit_status == 0 &&
 			  !s->term_signal && f->exit_status == 0 && !f->term_signal && s->saw_ok &&
 			  !(no_hv && r.direct_leaked_pages);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/common/profile.h"
+
 #define RUN_RESULT_SCHEMA "teeshm.result/1"
 
 struct run_result {
@@ -28,6 +30,12 @@ struct run_meta {
 	const char *workload;
 	uint64_t vms;
 	uint64_t wall_ns;
+	/*
+	 * The profile the secure world priced its work on, to price the guests'
+	 * copies too: time.modeled_ns is the secure world's modeled time plus
+	 * the copies' (time.modeled_copy_ns).  NULL: copies unpriced.
+	 */
+	const struct profile *profile;
 };
 
 void run_result_init(struct run_result *rr);

@@ -21,6 +21,8 @@ static const struct {
 	  "replay a workload under every strategy: a side-by-side table, one JSON result each" },
 	{ "gate", cmd_gate,
 	  "compare a run's result with a baseline: exact on modeled figures, tolerance on host timings" },
+	{ "sweep", cmd_sweep,
+	  "replay one buffer of 4 KiB .. 64 MiB, and 1 .. 64 VMs, under every strategy (the #6142 curve)" },
 	{ "gen", cmd_gen, "write a generated workload trace (reuse-heavy, streaming, ...)" },
 	{ "layout", cmd_layout,
 	  "build the simulated DRAM, pass page lists from each guest to the secure view and verify them" },
