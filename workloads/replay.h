@@ -65,6 +65,7 @@ struct replay_config {
 	uint64_t guest_ram_bytes;          /* per VM; 0: 64 MiB */
 	uint64_t carveout_bytes;           /* 0: 1 MiB */
 	FILE *record_out;                  /* record every VM's clients here (workloads/record.h) */
+	FILE *events;                      /* the secure world's event timeline, or NULL */
 };
 
 /*

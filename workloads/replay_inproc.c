@@ -95,6 +95,7 @@ static int boot_worlds(struct engine *e)
 	sc.strategy = strategy_name(e->sid);
 	sc.strategy_params = &e->params;
 	sc.profile = e->cfg->profile;
+	sc.events = e->cfg->events;
 	if (e->cfg->threads)
 		sc.num_threads = e->cfg->threads;
 	if ((rc = sw_create(&sc, e->dram, &e->sw, e->err, e->err_bytes)))

@@ -188,9 +188,10 @@ int cmd_replay(int argc, char **argv)
 	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
 	unsigned strategy = STRATEGY_DYNAMIC;
 	const char *profile_path = DEFAULT_PROFILE, *json_path = NULL, *trace_path;
-	bool hv = false;
+	bool hv = false, events = false;
 	struct opt_spec specs[] = {
 		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
+		OPT_SPEC_FLAG("--events", &events, "print the timeline: every SMC, RPC, map, unmap and TLBI with its modeled time"),
 		OPT_SPEC_STR("--profile", &profile_path, "platform profile (default cortex-a53)"),
 		OPT_SPEC_FLAG("--hv", &hv, "a one-VM trace under the hypervisor too"),
 		OPT_SPEC_STR("--json", &json_path, "write the teeshm.result/1 document to this file"),
@@ -217,7 +218,12 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "teeshm replay: %s\n", err);
 		return 2;
 	}
-	doc = replay_one(t, trace_path, strategies[strategy], &prof, hv, &counts);
+	{
+		struct replay_config cfg = { .strategy = strategies[strategy], .profile = &prof,
+					     .force_hypervisor = hv, .events = events ? stdout : NULL };
+
+		doc = replay_cfg(t, trace_path, &cfg, &counts);
+	}
 	if (doc) {
 		run_result_print_table(doc, stdout);
 		printf("  replay %" PRIu64 " ops, %" PRIu64 " failures, %" PRIu64 " divergences, %"

@@ -236,6 +236,7 @@ int cmd_run(int argc, char **argv)
 	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
 	bool no_hv = false;
 	const char *workload = NULL, *record = NULL, *trace_path = NULL;
+	bool events = false;
 	char tmp_trace[] = "/tmp/teeshm-workload-XXXXXX";
 	bool tmp_made = false;
 	const char *json_path = NULL;
@@ -254,6 +255,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
 		OPT_SPEC_STR("--json", &json_path, "write the teeshm.result/1 document to this file"),
 		OPT_SPEC_STR("--workload", &workload, "each guest replays its ops of this workload (bundled name, generator or trace file); --vms follows the trace"),
+		OPT_SPEC_FLAG("--events", &events, "the secure world prints its event timeline (SMC, RPC, map, unmap, TLBI, modeled time) on stderr"),
 		OPT_SPEC_STR("--record", &record, "--no-hv: the guest writes a trace of what its client program does"),
 	};
 	struct run r = { 0 };
@@ -364,6 +366,8 @@ int cmd_run(int argc, char **argv)
 	sargv[sargc++] = store[14];
 	if (!no_hv)
 		sargv[sargc++] = "--virt";
+	if (events)
+		sargv[sargc++] = "--events";
 	sargv[sargc++] = "--strategy";
 	sargv[sargc++] = strategies[strategy];
 	sargv[sargc] = NULL;

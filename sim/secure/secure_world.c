@@ -500,6 +500,47 @@ static struct sw_client *caller(struct secure_world *sw, uint32_t client, bool f
 	return &sw->clients[client];
 }
 
+/* Names for the event timeline. */
+static const char *smc_func_name(uint32_t fid)
+{
+	switch (fid) {
+	case OPTEE_SMC_CALL_WITH_ARG: return "CALL_WITH_ARG";
+	case OPTEE_SMC_CALL_WITH_RPC_ARG: return "CALL_WITH_RPC_ARG";
+	case OPTEE_SMC_CALL_WITH_REGD_ARG: return "CALL_WITH_REGD_ARG";
+	case OPTEE_SMC_CALL_RETURN_FROM_RPC: return "RETURN_FROM_RPC";
+	case OPTEE_SMC_EXCHANGE_CAPABILITIES: return "EXCHANGE_CAPABILITIES";
+	case OPTEE_SMC_GET_SHM_CONFIG: return "GET_SHM_CONFIG";
+	case OPTEE_SMC_GET_THREAD_COUNT: return "GET_THREAD_COUNT";
+	case OPTEE_SMC_DISABLE_SHM_CACHE: return "DISABLE_SHM_CACHE";
+	case OPTEE_SMC_ENABLE_SHM_CACHE: return "ENABLE_SHM_CACHE";
+	case OPTEE_SMC_VM_CREATED: return "VM_CREATED";
+	case OPTEE_SMC_VM_DESTROYED: return "VM_DESTROYED";
+	default: return "SMC";
+	}
+}
+
+static const char *smc_return_name(uint32_t a0)
+{
+	static const char *const rpc[] = { "ALLOC", "?", "FREE", "?", "FOREIGN_INTR", "CMD" };
+
+	if (optee_smc_return_is_rpc(a0)) {
+		uint32_t f = a0 & OPTEE_SMC_RETURN_RPC_FUNC_MASK;
+
+		return f < sizeof(rpc) / sizeof(rpc[0]) ? rpc[f] : "?";
+	}
+	switch (a0) {
+	case OPTEE_SMC_RETURN_OK: return "OK";
+	case OPTEE_SMC_RETURN_ETHREAD_LIMIT: return "ETHREAD_LIMIT";
+	case OPTEE_SMC_RETURN_EBUSY: return "EBUSY";
+	case OPTEE_SMC_RETURN_ERESUME: return "ERESUME";
+	case OPTEE_SMC_RETURN_EBADADDR: return "EBADADDR";
+	case OPTEE_SMC_RETURN_EBADCMD: return "EBADCMD";
+	case OPTEE_SMC_RETURN_ENOMEM: return "ENOMEM";
+	case OPTEE_SMC_RETURN_ENOTAVAIL: return "ENOTAVAIL";
+	default: return "UNKNOWN_FUNCTION";
+	}
+}
+
 void sw_smc(void *ctx, struct smc_regs *r)
 {
 	struct secure_world *sw = ctx;
@@ -517,6 +558,7 @@ void sw_smc(void *ctx, struct smc_regs *r)
 		return;
 	}
 	sw->smcs++;
+	sw_event(sw, client, "smc    %s", smc_func_name(fid));
 	if (fast) {
 		c->stats.fast_calls++;
 		fast_call(sw, client, r);
@@ -527,6 +569,8 @@ void sw_smc(void *ctx, struct smc_regs *r)
 	 * c is still valid: a client's slot outlives its VM.  DISABLE_SHM_CACHE
 	 * ends its list with ENOTAVAIL: an answer, not a failure.
 	 */
+	sw_event(sw, client, "%s %s", optee_smc_return_is_rpc((uint32_t)r->a[0]) ? "rpc   " : "return",
+		 smc_return_name((uint32_t)r->a[0]));
 	if (!optee_smc_return_is_rpc((uint32_t)r->a[0]) &&
 	    !(fid == OPTEE_SMC_DISABLE_SHM_CACHE &&
 	      (uint32_t)r->a[0] == OPTEE_SMC_RETURN_ENOTAVAIL))

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/common/dram.h"
 #include "sim/common/smc.h"
@@ -83,6 +84,12 @@ struct sw_config {
 	 * (sw_metrics.h); NULL: one tick per sample.  Must outlive the world.
 	 */
 	const struct profile *profile;
+	/*
+	 * The event timeline (teeshm run/replay --events): one line per SMC,
+	 * RPC, map, unmap and TLB maintenance, with the client and the modeled
+	 * time, written here as it happens.  NULL: none.
+	 */
+	FILE *events;
 };
 
 void sw_config_default(struct sw_config *cfg);

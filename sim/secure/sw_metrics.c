@@ -3,6 +3,8 @@
 #include "sim/secure/sw_metrics.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -212,4 +214,28 @@ void sw_report(struct secure_world *sw, struct sw_report *out)
 uint64_t sw_smcs(const struct secure_world *sw)
 {
 	return sw->smcs;
+}
+
+void sw_event(struct secure_world *sw, uint32_t client, const char *fmt, ...)
+{
+	const struct profile *prof = sw->metrics.prof;
+	uint64_t now = sw_metrics_now(sw);
+	char who[16];
+	va_list ap;
+
+	if (!sw->cfg.events)
+		return;
+	if (client == 0)
+		snprintf(who, sizeof(who), "%s", sw->cfg.virtualization ? "hv" : "nw");
+	else
+		snprintf(who, sizeof(who), "vm%u", client - 1);
+	if (prof)
+		fprintf(sw->cfg.events, "%12.3f us  %-5s ", profile_cycles_to_ns(prof, now) / 1000.0,
+			who);
+	else
+		fprintf(sw->cfg.events, "%12llu     %-5s ", (unsigned long long)now, who);
+	va_start(ap, fmt);
+	vfprintf(sw->cfg.events, fmt, ap);
+	va_end(ap);
+	fputc('\n', sw->cfg.events);
 }

@@ -77,4 +77,12 @@ void sw_metrics_sample(struct secure_world *sw);
 /* Now on the metrics' clock. */
 uint64_t sw_metrics_now(struct secure_world *sw);
 
+/*
+ * One line of the event timeline (sw_config.events), when there is one:
+ * modeled time, the client ("nw" for a lone normal world or the
+ * hypervisor's client 0, "vmN" for a guest), and what happened.
+ */
+void sw_event(struct secure_world *sw, uint32_t client, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

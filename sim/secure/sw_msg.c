@@ -630,8 +630,24 @@ static void entry_unregister_shm(struct sw_call *c)
 	set_result(c, TEE_SUCCESS, TEE_ORIGIN_TEE);
 }
 
+/* The message a call carries, for the event timeline. */
+static void event_msg(struct sw_call *c)
+{
+	static const char *const names[] = { "OPEN_SESSION", "INVOKE_COMMAND", "CLOSE_SESSION",
+					     "CANCEL", "REGISTER_SHM", "UNREGISTER_SHM" };
+	const char *name = c->hdr.cmd < sizeof(names) / sizeof(names[0]) ? names[c->hdr.cmd] : "?";
+
+	if (c->hdr.cmd == OPTEE_MSG_CMD_INVOKE_COMMAND)
+		sw_event(c->sw, c->client, "msg    %s session %u func %u, %u params", name,
+			 c->hdr.session, c->hdr.func, c->num_params);
+	else
+		sw_event(c->sw, c->client, "msg    %s, %u params", name, c->num_params);
+}
+
 static void dispatch(struct sw_call *c)
 {
+	if (c->sw->cfg.events)
+		event_msg(c);
 	switch (c->hdr.cmd) {
 	case OPTEE_MSG_CMD_OPEN_SESSION:
 		entry_open_session(c);

@@ -98,6 +98,9 @@ static TEE_Result rpc_cmd_raw(struct sw_call *c, uint32_t cmd, uint32_t n,
 	memset(hdr, 0, sizeof(*hdr));
 	hdr->cmd = cmd;
 	hdr->num_params = n;
+	sw_event(c->sw, c->client, "rpc    cmd %s", cmd == OPTEE_RPC_CMD_SHM_ALLOC ? "SHM_ALLOC" :
+		 cmd == OPTEE_RPC_CMD_SHM_FREE ? "SHM_FREE" : cmd == OPTEE_RPC_CMD_LOAD_TA ? "LOAD_TA" :
+		 cmd == OPTEE_RPC_CMD_FS ? "FS" : cmd == OPTEE_RPC_CMD_GET_TIME ? "GET_TIME" : "other");
 	hdr->ret = TEE_ERROR_GENERIC; /* if the normal world leaves it */
 	memcpy(buf, hdr, sizeof(*hdr));
 	memcpy(buf + sizeof(*hdr), params, n * sizeof(*params));

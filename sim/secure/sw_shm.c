@@ -140,8 +140,11 @@ static int map_reclaiming(struct secure_world *sw, uint16_t client, const paddr_
 			break;
 		core_mm_purge_lazy(&sw->mm); /* lazily freed VA comes back only after its TLBI */
 	}
-	if (!rc)
+	if (!rc) {
 		sw_metrics_op_end(sw, &op, true, n_pages);
+		sw_event(sw, client, "map    %zu page%s at VA 0x%llx", n_pages, n_pages == 1 ? "" : "s",
+			 (unsigned long long)va_addr(*va));
+	}
 	return rc;
 }
 
@@ -150,10 +153,25 @@ static void unmap_timed(struct secure_world *sw, vaddr_t va, uint64_t n_pages)
 {
 	struct sw_metrics_op op;
 
+	const struct core_mapping *cm = core_mm_find_mapping(&sw->mm, va);
+	uint16_t vm = cm ? cm->vm : 0;
+
 	sw_metrics_op_begin(sw, &op);
 	/* Cannot fail: the mapping is ours and alive until this point. */
 	(void)core_mm_unmap_shm(&sw->mm, va);
 	sw_metrics_op_end(sw, &op, false, n_pages);
+	if (sw->cfg.events) {
+		const struct tlb_stats *t = &sw->mm.tlb.stats;
+		uint64_t all = t->tlbi_all - op.before.tlbi_all, by_va = t->tlbi_va - op.before.tlbi_va,
+			 range = t->tlbi_range - op.before.tlbi_range;
+
+		sw_event(sw, vm, "unmap  %llu page%s at VA 0x%llx", (unsigned long long)n_pages,
+			 n_pages == 1 ? "" : "s", (unsigned long long)va_addr(va));
+		if (all || by_va || range)
+			sw_event(sw, vm, "tlbi   all x%llu, by VA x%llu, range x%llu",
+				 (unsigned long long)all, (unsigned long long)by_va,
+				 (unsigned long long)range);
+	}
 }
 
 int sw_mobj_map(struct secure_world *sw, struct sw_mobj *m)

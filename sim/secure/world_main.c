@@ -76,7 +76,8 @@ int secure_world_main(int argc, char **argv)
 	struct world_args wa;
 	uint64_t first = 0, stride = 1, count = 1, threads = 8, max_guests = 64, i;
 	bool virt = false;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 8];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 9];
+	bool events = false;
 	const char *strategy = "dynamic", *profile_path = TEESHM_PROFILE_DIR "/cortex-a53.ini";
 	struct profile prof;
 	struct sw_config cfg;
@@ -98,6 +99,7 @@ int secure_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_U64("--max-guests", &max_guests, 1, 4096, "guests accepted");
 	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (secure half)");
 	specs[WORLD_ARGS_N_SPECS + 7] = OPT_SPEC_STR("--profile", &profile_path, "platform profile for modeled costs");
+	specs[WORLD_ARGS_N_SPECS + 8] = OPT_SPEC_FLAG("--events", &events, "the event timeline on stderr");
 	rc = opts_parse("world-secure", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -124,6 +126,7 @@ int secure_world_main(int argc, char **argv)
 	cfg.max_guests = (uint16_t)max_guests;
 	cfg.strategy = strategy;
 	cfg.profile = &prof;
+	cfg.events = events ? stderr : NULL;
 	if ((rc = sw_create(&cfg, dram, &sw, err, sizeof(err)))) {
 		fprintf(stderr, "teeshm world-secure: boot failed: %s\n", err);
 		goto out;
