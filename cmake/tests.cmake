@@ -21,13 +21,14 @@ teeshm_unit_test(NAME test_strategy_nw SOURCES tests/unit/test_strategy_nw.c LIB
 teeshm_unit_test(NAME test_normal_world SOURCES tests/unit/test_normal_world.c LIBS teeshm_normal)
 teeshm_unit_test(NAME test_secure_world SOURCES tests/unit/test_secure_world.c LIBS teeshm_secure)
 teeshm_unit_test(NAME test_teec_inproc SOURCES tests/integration/test_teec_inproc.c
-  LIBS teeshm_normal teeshm_secure)
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_carveout SOURCES tests/integration/test_carveout.c
-  LIBS teeshm_normal teeshm_secure)
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_rpc_strategy SOURCES tests/integration/test_rpc_strategy.c
-  LIBS teeshm_hv teeshm_normal teeshm_secure)
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 # optee_os #6142 on modeled cycles: an invoke's cost is linear in the pages of its registered buffer.
-teeshm_unit_test(NAME test_6142 SOURCES tests/integration/test_6142.c LIBS teeshm_normal teeshm_secure)
+teeshm_unit_test(NAME test_6142 SOURCES tests/integration/test_6142.c
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 target_compile_definitions(test_6142 PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_trace SOURCES tests/unit/test_trace.c LIBS teeshm_workloads)
 target_compile_definitions(test_trace PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
@@ -36,12 +37,12 @@ teeshm_unit_test(NAME test_replay SOURCES tests/integration/test_replay.c
   LIBS teeshm_workloads PkgConfig::JANSSON TIMEOUT 300)
 target_compile_definitions(test_replay PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_cached SOURCES tests/integration/test_cached.c
-  LIBS teeshm_hv teeshm_normal teeshm_secure)
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_hv_inproc SOURCES tests/integration/test_hv_inproc.c
-  LIBS teeshm_hv teeshm_normal teeshm_secure)
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 # The carveout split per VM under the mediator: own slice only, per-VM exhaustion, foreign refused.
 teeshm_unit_test(NAME test_carveout_vm SOURCES tests/integration/test_carveout_vm.c
-  LIBS teeshm_hv teeshm_normal teeshm_secure)
+  tests/integration/inproc_world.c LIBS teeshm_hv teeshm_normal teeshm_secure)
 teeshm_unit_test(NAME test_json SOURCES tests/unit/test_json.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_lat_hist SOURCES tests/unit/test_lat_hist.c LIBS teeshm_common)
 teeshm_unit_test(NAME test_gate SOURCES tests/unit/test_gate.c sim/launcher/gate.c
@@ -110,12 +111,24 @@ set_tests_properties(gate_setup PROPERTIES FIXTURES_SETUP gate_files)
 add_test(NAME gate_same_run COMMAND teeshm gate --no-host --baseline gate_a.json --current gate_b.json)
 add_test(NAME gate_other_strategy COMMAND ${EXPECT} 2 "not comparable" -- $<TARGET_FILE:teeshm> gate --baseline gate_a.json --current gate_c.json)
 set_tests_properties(gate_same_run gate_other_strategy PROPERTIES FIXTURES_REQUIRED gate_files)
+add_test(NAME replay_events COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy cached ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -F 'msg    INVOKE_COMMAND' >/dev/null")
+add_test(NAME run_events COMMAND ${EXPECT} 0 "tlbi   all" -- $<TARGET_FILE:teeshm> run --no-hv --iterations 1 --events)
 add_test(NAME run_cached_strategy COMMAND teeshm run --no-hv --iterations 3 --strategy cached)
 add_test(NAME run_cached_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy cached --kill-guest 1 --kill-at-smc 40)
 add_test(NAME run_rpc_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy rpc --kill-guest 1 --kill-at-smc 40)
 add_test(NAME cli_carveout_split_too_fine COMMAND ${EXPECT} 2 "carveout split" -- $<TARGET_FILE:teeshm> run --vms 300 --strategy carveout)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)
+
+# teeshm plot on a compare directory: each figure drawn, as PNG and SVG; no sweep, so no #6142 plots.
+add_test(NAME plot_compare_data COMMAND sh -c "rm -rf plot-test && $<TARGET_FILE:teeshm> compare --workload multi-vm --out plot-test >/dev/null")
+set_tests_properties(plot_compare_data PROPERTIES FIXTURES_SETUP plot_files)
+add_test(NAME plot_compare COMMAND sh -c "out=$($<TARGET_FILE:teeshm> plot plot-test) && echo \"$out\" && test -s plot-test/latency-cdf.png && test -s plot-test/latency-cdf.svg && test -s plot-test/tlb-per-invoke.png && test -s plot-test/tlb-per-invoke.svg && test -s plot-test/waste-over-time.png && test -s plot-test/waste-over-time.svg && test ! -e plot-test/invoke-cost-vs-size.png && test ! -e plot-test/scaling-vms.png && echo \"$out\" | grep -q 'invoke-cost-vs-size skipped' && echo \"$out\" | grep -q 'scaling-vms skipped'")
+add_test(NAME cli_plot_missing_dir COMMAND ${EXPECT} 2 "plot-missing-dir: cannot read" -- $<TARGET_FILE:teeshm> plot plot-missing-dir)
+add_test(NAME cli_plot_bad_json COMMAND ${EXPECT} 2 "plot-bad-json/broken.json:1:" -- sh -c "rm -rf plot-bad-json && mkdir plot-bad-json && printf '{\"schema\": \"teeshm.result/1\", ' >plot-bad-json/broken.json && exec $<TARGET_FILE:teeshm> plot plot-bad-json")
+add_test(NAME cli_plot_no_results COMMAND ${EXPECT} 2 "holds no teeshm.result/1 document" -- sh -c "rm -rf plot-no-results && mkdir plot-no-results && echo '{}' >plot-no-results/other.json && exec $<TARGET_FILE:teeshm> plot plot-no-results")
+add_test(NAME cli_plot_no_gnuplot COMMAND ${EXPECT} 1 "gnuplot is not on PATH" -- sh -c "rm -rf plot-no-gnuplot && mkdir plot-no-gnuplot && cp plot-test/cached.json plot-no-gnuplot/ && PATH=/nonexistent exec $<TARGET_FILE:teeshm> plot plot-no-gnuplot")
+set_tests_properties(plot_compare cli_plot_no_gnuplot PROPERTIES FIXTURES_REQUIRED plot_files)
 
 # The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
 set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc

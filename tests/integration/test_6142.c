@@ -25,24 +25,22 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/common/dram.h"
 #include "sim/common/profile.h"
 #include "sim/common/smc_channel.h"
 #include "sim/common/strategy.h"
 #include "sim/common/ta_ids.h"
-#include "sim/normal/guest_mem.h"
 #include "sim/normal/include/tee_client_api.h"
 #include "sim/normal/optee_drv.h"
 #include "sim/normal/teec_sim.h"
 #include "sim/secure/cost.h"
 #include "sim/secure/secure_world.h"
+#include "tests/integration/inproc_world.h"
 
 /* Buffer sizes in pages: 4 KiB (the report's small case) to 1 MiB (its large one). */
 static const size_t sizes_pages[] = { 1, 2, 4, 16, 64, 256 };
 #define N_SIZES (sizeof(sizes_pages) / sizeof(sizes_pages[0]))
 
 struct counting {
-	struct smc_inproc p;
 	struct smc_conduit inner;
 	uint64_t smcs;
 };
@@ -55,18 +53,19 @@ static int counting_call(void *ctx, struct smc_regs *regs)
 	return smc_conduit_call(&c->inner, regs);
 }
 
+static struct smc_conduit count_smcs(void *ctx, size_t cpu, struct smc_conduit inner)
+{
+	struct counting *c = ctx;
+
+	(void)cpu;
+	c->inner = inner;
+	return (struct smc_conduit){ counting_call, c };
+}
+
 /* One normal world and the secure world, both halves running one strategy. */
 struct rig {
-	struct dram *dram;
-	struct dram_view *view;
-	struct secure_world *sw;
-	struct guest_mem gm;
+	struct inproc_lone w;
 	struct counting cpu;
-	struct smc_conduit conduit;
-	struct strategy_params params;
-	struct optee_drv *drv;
-	TEEC_Context ctx;
-	TEEC_Session sess;
 };
 
 /* The modeled cost of the warm-up and of the measured (second) invoke, per size. */
@@ -91,58 +90,26 @@ static void load_profile(const char *file, struct profile *prof)
 static void rig_up(struct rig *r, const struct profile *prof, enum strategy_id strategy)
 {
 	const TEEC_UUID echo = TA_ECHO_UUID;
-	const struct dram_region *guest;
-	struct dram_config dc;
-	struct sw_config sc;
-	struct optee_drv_config nc = { 0 };
-	uint32_t origin;
-	char err[256] = "";
+	struct inproc_lone_cfg cfg;
 
 	memset(r, 0, sizeof(*r));
-	strategy_params_default(strategy, &r->params);
-	dram_config_default(&dc);
-	dc.guest_ram_bytes = 16ull << 20;
-	assert_int_equal(dram_create(&dc, &r->dram, err, sizeof(err)), 0);
-	sw_config_default(&sc);
-	sc.strategy = strategy_name(strategy);
-	sc.strategy_params = &r->params;
-	sc.mm.tlb_entries = (uint32_t)prof->tlb_entries;
-	sc.mm.tlb_ways = (uint32_t)prof->tlb_ways;
-	if (sw_create(&sc, r->dram, &r->sw, err, sizeof(err))) {
-		print_error("sw_create: %s\n", err);
-		fail();
-	}
-	guest = dram_region_find(r->dram->layout, DRAM_GUEST_RAM, 0);
-	assert_int_equal(dram_view_open(r->dram, &guest, 1, &r->view), 0);
-	assert_int_equal(guest_mem_init(&r->gm, guest->base,
-					dram_view_ptr(r->view, guest->base, guest->size_bytes),
-					guest->size_bytes), 0);
-	r->cpu.inner = smc_inproc_conduit(&r->cpu.p, sw_smc, r->sw);
-	r->conduit = (struct smc_conduit){ counting_call, &r->cpu };
-	nc.mem = &r->gm;
-	nc.conduits = &r->conduit;
-	nc.n_conduits = 1;
-	nc.strategy = &r->params;
-	assert_int_equal(optee_drv_create(&nc, &r->drv), 0);
-	teec_set_default_driver(r->drv);
-	assert_int_equal(TEEC_InitializeContext(NULL, &r->ctx), TEEC_SUCCESS);
-	assert_int_equal(TEEC_OpenSession(&r->ctx, &r->sess, &echo, TEEC_LOGIN_PUBLIC, NULL, NULL,
-					  &origin), TEEC_SUCCESS);
+	inproc_lone_cfg_default(&cfg, strategy);
+	cfg.sw.mm.tlb_entries = (uint32_t)prof->tlb_entries;
+	cfg.sw.mm.tlb_ways = (uint32_t)prof->tlb_ways;
+	cfg.wrap_cpu = count_smcs;
+	cfg.wrap_ctx = &r->cpu;
+	inproc_lone_up(&r->w, &cfg);
+	inproc_lone_open_session(&r->w, &echo);
 }
 
 static void rig_down(struct rig *r)
 {
-	TEEC_CloseSession(&r->sess);
-	TEEC_FinalizeContext(&r->ctx);
-	teec_set_default_driver(NULL);
-	assert_int_equal(optee_drv_check(r->drv), 0);
-	optee_drv_destroy(r->drv);
-	assert_int_equal(sw_check(r->sw), 0);
-	assert_int_equal(sw_mm(r->sw)->stats.stale_tlb_hits, 0);
-	guest_mem_fini(&r->gm);
-	sw_destroy(r->sw);
-	dram_view_close(r->view);
-	dram_destroy(r->dram);
+	inproc_lone_client_down(&r->w);
+	assert_int_equal(optee_drv_check(r->w.drv), 0);
+	inproc_lone_drv_down(&r->w);
+	assert_int_equal(sw_check(r->w.sw), 0);
+	assert_int_equal(sw_mm(r->w.sw)->stats.stale_tlb_hits, 0);
+	inproc_lone_down(&r->w);
 }
 
 /* Everything the cost model counts, read from the worlds right now. */
@@ -150,7 +117,7 @@ static struct cost_counts snapshot(struct rig *r)
 {
 	struct cost_counts c;
 
-	core_mm_cost_counts(sw_mm(r->sw), &c);
+	core_mm_cost_counts(sw_mm(r->w.sw), &c);
 	c.smcs = r->cpu.smcs;
 	return c;
 }
@@ -175,7 +142,7 @@ static struct cost_counts invoke(struct rig *r, TEEC_SharedMemory *shm)
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	op.params[0].memref.parent = shm;
 	before = snapshot(r);
-	assert_int_equal(TEEC_InvokeCommand(&r->sess, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
+	assert_int_equal(TEEC_InvokeCommand(&r->w.sess, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
 			 TEEC_SUCCESS);
 	return diff(before, snapshot(r));
 }
@@ -202,7 +169,7 @@ static void run_series(const struct profile *prof, enum strategy_id strategy, st
 					  .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
 		struct cost_counts warm, d;
 
-		assert_int_equal(TEEC_AllocateSharedMemory(&r.ctx, &shm), TEEC_SUCCESS);
+		assert_int_equal(TEEC_AllocateSharedMemory(&r.w.ctx, &shm), TEEC_SUCCESS);
 		memset(shm.buffer, 7, shm.size);
 		warm = invoke(&r, &shm);
 		d = invoke(&r, &shm);
@@ -252,7 +219,7 @@ static void run_series(const struct profile *prof, enum strategy_id strategy, st
 		out->warm_cycles[k] = profile_modeled_cycles(prof, &warm);
 		out->cycles[k] = profile_modeled_cycles(prof, &d);
 		TEEC_ReleaseSharedMemory(&shm);
-		assert_int_equal(sw_check(r.sw), 0);
+		assert_int_equal(sw_check(r.w.sw), 0);
 	}
 	rig_down(&r);
 }

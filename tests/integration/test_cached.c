@@ -13,14 +13,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/common/dram.h"
-#include "sim/common/optee_smc.h"
-#include "sim/common/smc_channel.h"
-#include "sim/common/stage2.h"
 #include "sim/common/strategy.h"
 #include "sim/common/ta_ids.h"
 #include "sim/common/ts_err.h"
@@ -31,69 +26,27 @@
 #include "sim/normal/teec_sim.h"
 #include "sim/secure/secure_world.h"
 #include "strategies/cached/nw.h"
+#include "tests/integration/inproc_world.h"
 
 static const TEEC_UUID echo_uuid = TA_ECHO_UUID;
 
-struct world {
-	struct dram *dram;
-	struct secure_world *sw;
-	struct dram_view *view;
-	struct guest_mem gm;
-	struct smc_inproc inproc;
-	struct smc_conduit cpu;
-	struct optee_drv *drv;
-	TEEC_Context ctx;
-	TEEC_Session sess;
-};
-
 /* A lone normal world and the secure world under "cached"; shm_va_pages 0: the default range. */
-static void world_up(struct world *w, uint64_t budget_pages, uint64_t shm_va_pages)
+static void world_up(struct inproc_lone *w, uint64_t budget_pages, uint64_t shm_va_pages)
 {
-	struct dram_config dc;
-	struct sw_config sc;
-	struct optee_drv_config nc = { 0 };
-	struct strategy_params p;
-	const struct dram_region *guest;
-	char err[256] = "";
-	uint32_t origin = 0;
+	struct inproc_lone_cfg cfg;
 
-	memset(w, 0, sizeof(*w));
-	strategy_params_default(STRATEGY_CACHED, &p);
+	inproc_lone_cfg_default(&cfg, STRATEGY_CACHED);
 	if (budget_pages)
-		p.cache_pages_per_vm = budget_pages;
-	dram_config_default(&dc);
-	dc.n_guests = 1;
-	dc.guest_ram_bytes = 16ull << 20;
-	assert_int_equal(dram_create(&dc, &w->dram, err, sizeof(err)), 0);
-	sw_config_default(&sc);
-	sc.num_threads = 2;
-	sc.strategy = "cached";
-	sc.strategy_params = &p;
-	sc.mm.verify_tlb_hits = true;
+		cfg.params.cache_pages_per_vm = budget_pages;
+	cfg.sw.num_threads = 2;
+	cfg.sw.mm.verify_tlb_hits = true;
 	if (shm_va_pages)
-		sc.mm.shm_va_bytes = shm_va_pages * SMALL_PAGE_SIZE;
-	if (sw_create(&sc, w->dram, &w->sw, err, sizeof(err))) {
-		fprintf(stderr, "sw_create: %s\n", err);
-		fail();
-	}
-	guest = dram_region_find(w->dram->layout, DRAM_GUEST_RAM, 0);
-	assert_int_equal(dram_view_open(w->dram, &guest, 1, &w->view), 0);
-	assert_int_equal(guest_mem_init(&w->gm, guest->base,
-					dram_view_ptr(w->view, guest->base, guest->size_bytes),
-					guest->size_bytes), 0);
-	w->cpu = smc_inproc_conduit(&w->inproc, sw_smc, w->sw);
-	nc.mem = &w->gm;
-	nc.conduits = &w->cpu;
-	nc.n_conduits = 1;
-	nc.strategy = &p;
-	assert_int_equal(optee_drv_create(&nc, &w->drv), 0);
-	teec_set_default_driver(w->drv);
-	assert_int_equal(TEEC_InitializeContext(NULL, &w->ctx), TEEC_SUCCESS);
-	assert_int_equal(TEEC_OpenSession(&w->ctx, &w->sess, &echo_uuid, TEEC_LOGIN_PUBLIC, NULL,
-					  NULL, &origin), TEEC_SUCCESS);
+		cfg.sw.mm.shm_va_bytes = shm_va_pages * SMALL_PAGE_SIZE;
+	inproc_lone_up(w, &cfg);
+	inproc_lone_open_session(w, &echo_uuid);
 }
 
-static struct sw_stats stats(struct world *w)
+static struct sw_stats stats(struct inproc_lone *w)
 {
 	struct sw_stats s;
 
@@ -101,7 +54,7 @@ static struct sw_stats stats(struct world *w)
 	return s;
 }
 
-static struct nw_cached_stats nw_stats(struct world *w)
+static struct nw_cached_stats nw_stats(struct inproc_lone *w)
 {
 	struct nw_cached_stats s;
 
@@ -111,29 +64,24 @@ static struct nw_cached_stats nw_stats(struct world *w)
 }
 
 /* The driver leaves (its cache unregistered, DISABLE_SHM_CACHE): nothing of client 0 stays. */
-static void world_down(struct world *w)
+static void world_down(struct inproc_lone *w)
 {
 	struct sw_client_info ci;
 	struct guest_mem_stats gs;
 
-	TEEC_CloseSession(&w->sess);
-	TEEC_FinalizeContext(&w->ctx);
-	teec_set_default_driver(NULL);
+	inproc_lone_client_down(w);
 	assert_int_equal(sw_check(w->sw), 0);
 	assert_int_equal(optee_drv_check(w->drv), 0);
-	optee_drv_destroy(w->drv);
+	inproc_lone_drv_down(w);
 	assert_int_equal(sw_client_info(w->sw, 0, &ci), 0);
 	assert_int_equal(ci.mappings, 0);
 	assert_int_equal(ci.shm_registered, 0);
 	assert_int_equal(sw_mm(w->sw)->stats.mapped_pages, 0);
 	assert_int_equal(sw_mm(w->sw)->stats.stale_tlb_hits, 0);
 	assert_int_equal(sw_check(w->sw), 0);
-	sw_destroy(w->sw);
 	guest_mem_get_stats(&w->gm, &gs);
 	assert_int_equal(gs.pages_in_use, 0);
-	guest_mem_fini(&w->gm);
-	dram_view_close(w->view);
-	dram_destroy(w->dram);
+	inproc_lone_down(w);
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
@@ -145,7 +93,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 }
 
 /* TRANSFORM of n bytes through TEMP memrefs: out = in ^ 0xA5, checked byte for byte. */
-static void transform_temp(struct world *w, size_t n, unsigned seed)
+static void transform_temp(struct inproc_lone *w, size_t n, unsigned seed)
 {
 	uint8_t *in = malloc(n), *out = malloc(n);
 	TEEC_Operation op;
@@ -173,7 +121,7 @@ static void transform_temp(struct world *w, size_t n, unsigned seed)
 }
 
 /* INC_INPLACE on a registered block, through a PARTIAL_INOUT memref at offs. */
-static void inc_registered(struct world *w, TEEC_SharedMemory *shm, size_t offs, size_t n)
+static void inc_registered(struct inproc_lone *w, TEEC_SharedMemory *shm, size_t offs, size_t n)
 {
 	TEEC_Operation op;
 	uint32_t origin;
@@ -197,7 +145,7 @@ static void inc_registered(struct world *w, TEEC_SharedMemory *shm, size_t offs,
 static void test_temp_memrefs_hit(void **state)
 {
 	static const size_t sizes[] = { 100, 4096, 3 * 4096 + 17 };
-	struct world w;
+	struct inproc_lone w;
 	struct sw_stats s0, s1;
 	struct nw_cached_stats n0, n1;
 	uint64_t pte0, tlbi0;
@@ -240,7 +188,7 @@ static void test_temp_memrefs_hit(void **state)
  */
 static void test_client_blocks(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	TEEC_SharedMemory a = { 0 }, r = { 0 };
 	uint8_t *mem = NULL;
 	struct sw_client_info ci0, ci1;
@@ -288,7 +236,7 @@ static void test_client_blocks(void **state)
  */
 static void test_budget_lru(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	TEEC_SharedMemory b[4];
 	struct sw_stats s0, s;
 	unsigned i, round;
@@ -343,7 +291,7 @@ static void test_budget_lru(void **state)
  */
 static void test_va_exhaustion(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	TEEC_SharedMemory b[4];
 	TEEC_Operation op;
 	uint32_t origin;
@@ -394,24 +342,6 @@ static void test_va_exhaustion(void **state)
 
 /* ---- Two guests under the hypervisor's mediator ---- */
 
-static void dead_machine(void *ctx, struct smc_regs *regs)
-{
-	(void)ctx;
-	regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
-}
-
-struct guest {
-	struct stage2_map s2;
-	void *host;
-	struct guest_mem gm;
-	struct smc_inproc to_sw_p, from_guest_p;
-	struct smc_conduit to_sw, from_guest;
-	struct hv_guest *hg;
-	struct optee_drv *drv;
-	TEEC_Context ctx;
-	TEEC_Session sess;
-};
-
 /*
  * Per-VM budgets under a hypervisor: guest 0 churns through many blocks and
  * evicts only its own idle mappings; guest 1's block stays mapped and keeps
@@ -420,137 +350,87 @@ struct guest {
  */
 static void test_per_vm_budget_and_crash(void **state)
 {
-	struct dram *dram;
-	struct dram_view *ns;
-	struct secure_world *sw;
-	struct hv_mediator *med;
-	struct guest g[2];
-	const struct dram_region *nsr[8];
-	struct dram_config dc;
-	struct sw_config sc;
-	struct hv_limits lim;
-	struct strategy_params p;
-	struct optee_drv_config dcfg;
-	struct world shim; /* to reuse inc_registered */
+	struct inproc_hv hv;
+	struct inproc_guest *g = hv.g;
+	struct inproc_hv_cfg cfg;
+	TEEC_Context ctx[2];
+	TEEC_Session sess[2];
+	struct inproc_lone shim; /* to reuse inc_registered */
 	TEEC_SharedMemory keep = { 0 }, churn[6];
 	struct sw_stats s1a, s1b, s0;
-	char err[256];
-	uint32_t i, n = 0, origin;
+	uint32_t i, n;
 
 	(void)state;
-	strategy_params_default(STRATEGY_CACHED, &p);
-	p.cache_pages_per_vm = 8;
-	dram_config_default(&dc);
-	dc.n_guests = 2;
-	dc.guest_ram_bytes = 16ull << 20;
-	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
-	for (i = 0; i < dram->layout->n_regions; i++)
-		if (!dram->layout->regions[i].secure)
-			nsr[n++] = &dram->layout->regions[i];
-	assert_int_equal(dram_view_open(dram, nsr, n, &ns), 0);
-	sw_config_default(&sc);
-	sc.virtualization = true;
-	sc.max_guests = 2;
-	sc.strategy = "cached";
-	sc.strategy_params = &p;
-	sc.mm.verify_tlb_hits = true;
-	assert_int_equal(sw_create(&sc, dram, &sw, err, sizeof(err)), 0);
-	hv_limits_default(&lim);
-	assert_int_equal(hv_mediator_create(ns, &lim, &med), 0);
+	inproc_hv_cfg_default(&cfg, STRATEGY_CACHED);
+	cfg.params.cache_pages_per_vm = 8;
+	cfg.sw.mm.verify_tlb_hits = true;
+	inproc_hv_up(&hv, &cfg);
 	for (i = 0; i < 2; i++) {
-		const struct dram_region *r = dram_region_find(dram->layout, DRAM_GUEST_RAM, i);
-
-		memset(&g[i], 0, sizeof(g[i]));
-		assert_int_equal(stage2_build(&g[i].s2, r, STAGE2_GUEST_IPA_BASE, 7 + i), 0);
-		assert_int_equal(stage2_map_guest_ram(&g[i].s2, dram->fd, &g[i].host), 0);
-		assert_int_equal(guest_mem_init(&g[i].gm, pa_init(STAGE2_GUEST_IPA_BASE), g[i].host,
-						r->size_bytes), 0);
-		g[i].to_sw = smc_inproc_conduit(&g[i].to_sw_p, sw_smc, sw);
-		assert_int_equal(hv_guest_add(med, (uint16_t)i, &g[i].s2, &g[i].to_sw, &g[i].hg), 0);
-		g[i].from_guest = smc_inproc_conduit(&g[i].from_guest_p, hv_guest_smc, g[i].hg);
-		memset(&dcfg, 0, sizeof(dcfg));
-		dcfg.mem = &g[i].gm;
-		dcfg.conduits = &g[i].from_guest;
-		dcfg.n_conduits = 1;
-		dcfg.strategy = &p;
-		assert_int_equal(optee_drv_create(&dcfg, &g[i].drv), 0);
+		inproc_hv_guest_up(&hv, i, &(struct inproc_guest_cfg){ .s2_seed = 7 + i });
 		teec_set_default_driver(g[i].drv);
-		assert_int_equal(TEEC_InitializeContext(NULL, &g[i].ctx), TEEC_SUCCESS);
-		assert_int_equal(TEEC_OpenSession(&g[i].ctx, &g[i].sess, &echo_uuid,
-						  TEEC_LOGIN_PUBLIC, NULL, NULL, &origin),
-				 TEEC_SUCCESS);
+		inproc_teec_open(&ctx[i], &sess[i], &echo_uuid);
 	}
 	memset(&shim, 0, sizeof(shim));
-	shim.sw = sw;
+	shim.sw = hv.sw;
 	/* Guest 1 maps one 4-page block and leaves it idle. */
 	teec_set_default_driver(g[1].drv);
-	shim.sess = g[1].sess;
+	shim.sess = sess[1];
 	keep.size = 4 * 4096;
 	keep.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
-	assert_int_equal(TEEC_AllocateSharedMemory(&g[1].ctx, &keep), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&ctx[1], &keep), TEEC_SUCCESS);
 	inc_registered(&shim, &keep, 0, keep.size);
-	assert_int_equal(sw_client_stats(sw, 2, &s1a), 0);
+	assert_int_equal(sw_client_stats(hv.sw, 2, &s1a), 0);
 	/* Guest 0 churns through six 4-page blocks, twice. */
 	teec_set_default_driver(g[0].drv);
-	shim.sess = g[0].sess;
+	shim.sess = sess[0];
 	for (i = 0; i < 6; i++) {
 		memset(&churn[i], 0, sizeof(churn[i]));
 		churn[i].size = 4 * 4096;
 		churn[i].flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
-		assert_int_equal(TEEC_AllocateSharedMemory(&g[0].ctx, &churn[i]), TEEC_SUCCESS);
+		assert_int_equal(TEEC_AllocateSharedMemory(&ctx[0], &churn[i]), TEEC_SUCCESS);
 	}
 	for (n = 0; n < 12; n++) {
 		inc_registered(&shim, &churn[n % 6], 0, churn[n % 6].size);
-		assert_int_equal(sw_check(sw), 0);
+		assert_int_equal(sw_check(hv.sw), 0);
 	}
-	assert_int_equal(sw_client_stats(sw, 1, &s0), 0);
+	assert_int_equal(sw_client_stats(hv.sw, 1, &s0), 0);
 	assert_true(s0.cache_evictions >= 8);
 	/* Guest 1's idle mapping survived all that: its next use is a hit. */
 	teec_set_default_driver(g[1].drv);
-	shim.sess = g[1].sess;
+	shim.sess = sess[1];
 	inc_registered(&shim, &keep, 0, keep.size);
-	assert_int_equal(sw_client_stats(sw, 2, &s1b), 0);
+	assert_int_equal(sw_client_stats(hv.sw, 2, &s1b), 0);
 	assert_int_equal(s1b.cache_hits, s1a.cache_hits + 1);
 	assert_int_equal(s1b.cache_evictions, 0);
 	assert_int_equal(((uint8_t *)keep.buffer)[4 * 4096 - 1], 2);
 
 	/* Guest 1 dies without a word, idle mappings and all. */
-	assert_int_equal(hv_guest_remove(med, g[1].hg), 0);
-	assert_int_equal(core_mm_check_vm_clean(sw_mm(sw), 2), 0);
-	assert_int_equal(sw_check(sw), 0);
+	assert_int_equal(hv_guest_remove(hv.med, g[1].hg), 0);
+	g[1].hg = NULL;
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(hv.sw), 2), 0);
+	assert_int_equal(sw_check(hv.sw), 0);
 	teec_set_default_driver(NULL);
 
 	/* Guest 0 leaves properly. */
 	teec_set_default_driver(g[0].drv);
 	for (i = 0; i < 6; i++)
 		TEEC_ReleaseSharedMemory(&churn[i]);
-	TEEC_CloseSession(&g[0].sess);
-	TEEC_FinalizeContext(&g[0].ctx);
+	TEEC_CloseSession(&sess[0]);
+	TEEC_FinalizeContext(&ctx[0]);
 	teec_set_default_driver(NULL);
-	optee_drv_destroy(g[0].drv);
-	assert_int_equal(hv_guest_remove(med, g[0].hg), 0);
-	assert_int_equal(core_mm_check_vm_clean(sw_mm(sw), 1), 0);
-	assert_int_equal(sw_mm(sw)->stats.stale_tlb_hits, 0);
-	assert_int_equal(sw_check(sw), 0);
-	assert_int_equal(hv_mediator_pages_in_use(med), 0);
+	inproc_hv_guest_leave(&hv, 0);
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(hv.sw), 1), 0);
+	assert_int_equal(sw_mm(hv.sw)->stats.stale_tlb_hits, 0);
+	assert_int_equal(sw_check(hv.sw), 0);
+	assert_int_equal(hv_mediator_pages_in_use(hv.med), 0);
 	/* What is left of guest 1's driver talks to a dead machine: it cleans up locally. */
-	g[1].from_guest_p.fn = dead_machine;
-	g[1].from_guest_p.ctx = NULL;
+	inproc_hv_guest_orphan(&hv, 1);
 	teec_set_default_driver(g[1].drv);
 	TEEC_ReleaseSharedMemory(&keep);
-	TEEC_CloseSession(&g[1].sess);
-	TEEC_FinalizeContext(&g[1].ctx);
+	TEEC_CloseSession(&sess[1]);
+	TEEC_FinalizeContext(&ctx[1]);
 	teec_set_default_driver(NULL);
-	optee_drv_destroy(g[1].drv);
-	for (i = 0; i < 2; i++) {
-		guest_mem_fini(&g[i].gm);
-		stage2_unmap_guest_ram(&g[i].s2, g[i].host);
-		stage2_free(&g[i].s2);
-	}
-	hv_mediator_destroy(med);
-	sw_destroy(sw);
-	dram_view_close(ns);
-	dram_destroy(dram);
+	inproc_hv_down(&hv);
 }
 
 int main(void)

@@ -18,7 +18,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +35,7 @@
 #include "sim/secure/mm/core_mm.h"
 #include "sim/secure/secure_world.h"
 #include "strategies/carveout/nw.h"
+#include "tests/integration/inproc_world.h"
 
 #define N_CPUS 2
 #define CARVEOUT_PAGES 256u /* the default 1 MiB */
@@ -50,16 +50,8 @@ struct spy_cpu {
 };
 
 struct world {
-	struct dram *dram;
-	struct secure_world *sw;
-	struct dram_view *view;
-	struct guest_mem gm;
-	const struct dram_region *carveout;
-	uint8_t *carveout_host;
-	struct smc_inproc inproc[N_CPUS];
+	struct inproc_lone l;
 	struct spy_cpu spy[N_CPUS];
-	struct smc_conduit cpu[N_CPUS];
-	struct optee_drv *drv;
 	uint64_t boot_maps;               /* core_mm maps once booted */
 	_Atomic uint64_t calls_seen;      /* yielding calls (not resumes) */
 	_Atomic uint64_t args_outside;    /* ... whose arg was not in the carveout */
@@ -74,16 +66,16 @@ static int spy_call(void *ctx, struct smc_regs *regs)
 
 	if (fid == OPTEE_SMC_CALL_WITH_ARG || fid == OPTEE_SMC_CALL_WITH_RPC_ARG) {
 		uint64_t pa = optee_smc_reg_pair_to_u64((uint32_t)regs->a[1], (uint32_t)regs->a[2]);
-		uint64_t base = pa_addr(w->carveout->base);
+		uint64_t base = pa_addr(w->l.carveout->base);
 
 		atomic_fetch_add(&w->calls_seen, 1);
 		if (pa < base ||
-		    pa + sizeof(struct optee_msg_arg) > base + w->carveout->size_bytes) {
+		    pa + sizeof(struct optee_msg_arg) > base + w->l.carveout->size_bytes) {
 			atomic_fetch_add(&w->args_outside, 1);
 		} else {
 			struct optee_msg_arg hdr;
 
-			memcpy(&hdr, w->carveout_host + (pa - base), sizeof(hdr));
+			memcpy(&hdr, w->l.carveout_host + (pa - base), sizeof(hdr));
 			if (hdr.cmd == OPTEE_MSG_CMD_REGISTER_SHM)
 				atomic_fetch_add(&w->register_smcs, 1);
 		}
@@ -91,61 +83,30 @@ static int spy_call(void *ctx, struct smc_regs *regs)
 	return smc_conduit_call(&c->inner, regs);
 }
 
+static struct smc_conduit spy_on_cpu(void *ctx, size_t cpu, struct smc_conduit inner)
+{
+	struct world *w = ctx;
+
+	w->spy[cpu] = (struct spy_cpu){ .inner = inner, .w = w };
+	return (struct smc_conduit){ .call = spy_call, .ctx = &w->spy[cpu] };
+}
+
+/* The guest maps its own RAM and the carveout, nothing else; its CPUs are spied on. */
 static void world_up(struct world *w, bool no_rpc_arg)
 {
-	struct dram_config dc;
-	struct sw_config sc;
-	struct optee_drv_config nc = { 0 };
-	struct strategy_params params;
-	const struct dram_region *mine[2];
-	char err[256] = "";
-	size_t i;
-	void *host;
+	struct inproc_lone_cfg cfg;
 
 	memset(w, 0, sizeof(*w));
-	dram_config_default(&dc);
-	dc.n_guests = 1;
-	dc.guest_ram_bytes = 16u << 20;
-	assert_int_equal(dram_create(&dc, &w->dram, err, sizeof(err)), 0);
-	sw_config_default(&sc);
-	sc.num_threads = 4;
-	sc.strategy = "carveout";
-	if (sw_create(&sc, w->dram, &w->sw, err, sizeof(err))) {
-		fprintf(stderr, "sw_create: %s\n", err);
-		fail();
-	}
-	mine[0] = dram_region_find(w->dram->layout, DRAM_GUEST_RAM, 0);
-	mine[1] = w->carveout = dram_region_find(w->dram->layout, DRAM_CARVEOUT, 0);
-	assert_non_null(mine[0]);
-	assert_non_null(mine[1]);
-	assert_int_equal(w->carveout->size_bytes, CARVEOUT_PAGES * 4096u);
-	/* The guest maps its own RAM and the carveout, nothing else. */
-	assert_int_equal(dram_view_open(w->dram, mine, 2, &w->view), 0);
-	host = dram_view_ptr(w->view, mine[0]->base, mine[0]->size_bytes);
-	assert_non_null(host);
-	assert_int_equal(guest_mem_init(&w->gm, mine[0]->base, host, mine[0]->size_bytes), 0);
-	w->carveout_host = dram_view_ptr(w->view, w->carveout->base, w->carveout->size_bytes);
-	assert_non_null(w->carveout_host);
-	for (i = 0; i < N_CPUS; i++) {
-		w->spy[i].inner = smc_inproc_conduit(&w->inproc[i], sw_smc, w->sw);
-		w->spy[i].w = w;
-		w->cpu[i] = (struct smc_conduit){ .call = spy_call, .ctx = &w->spy[i] };
-	}
-	strategy_params_default(STRATEGY_CARVEOUT, &params);
-	nc.mem = &w->gm;
-	nc.conduits = w->cpu;
-	nc.n_conduits = N_CPUS;
-	nc.no_rpc_arg = no_rpc_arg;
-	nc.strategy = &params;
-	nc.carveout_host = w->carveout_host;
-	nc.err = err;
-	nc.err_bytes = sizeof(err);
-	if (optee_drv_create(&nc, &w->drv)) {
-		fprintf(stderr, "optee_drv_create: %s\n", err);
-		fail();
-	}
-	teec_set_default_driver(w->drv);
-	w->boot_maps = sw_mm(w->sw)->stats.maps;
+	inproc_lone_cfg_default(&cfg, STRATEGY_CARVEOUT);
+	cfg.sw.num_threads = 4;
+	cfg.n_cpus = N_CPUS;
+	cfg.no_rpc_arg = no_rpc_arg;
+	cfg.map_carveout = true;
+	cfg.wrap_cpu = spy_on_cpu;
+	cfg.wrap_ctx = w;
+	inproc_lone_up(&w->l, &cfg);
+	assert_int_equal(w->l.carveout->size_bytes, CARVEOUT_PAGES * 4096u);
+	w->boot_maps = sw_mm(w->l.sw)->stats.maps;
 }
 
 static void world_down(struct world *w)
@@ -156,10 +117,10 @@ static void world_down(struct world *w)
 	struct sw_client_info ci;
 	struct sw_stats ss;
 
-	teec_set_default_driver(NULL);
-	assert_int_equal(optee_drv_check(w->drv), 0);
-	assert_int_equal(nw_carveout_check(w->drv), 0);
-	optee_drv_get_stats(w->drv, &st);
+	inproc_lone_client_down(&w->l);
+	assert_int_equal(optee_drv_check(w->l.drv), 0);
+	assert_int_equal(nw_carveout_check(w->l.drv), 0);
+	optee_drv_get_stats(w->l.drv, &st);
 	assert_int_equal(st.shm_live, 0);
 	assert_int_equal(st.shm_registered, 0);
 	assert_int_equal(st.rpc_shm_live, 0);
@@ -169,7 +130,7 @@ static void world_down(struct world *w)
 	assert_int_equal(st.bad_returns, 0);
 	assert_int_equal(st.registrations, 0);
 	assert_int_equal(st.unregistrations, 0);
-	assert_int_equal(nw_carveout_stats(w->drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(w->l.drv, &cs), 0);
 	assert_int_equal(cs.pages_in_use, 0);
 	assert_int_equal(cs.blocks_in_use, 0);
 	assert_int_equal(cs.allocs, cs.frees);
@@ -177,46 +138,33 @@ static void world_down(struct world *w)
 	assert_true(atomic_load(&w->calls_seen) > 0);
 	assert_int_equal(atomic_load(&w->args_outside), 0);
 	assert_int_equal(atomic_load(&w->register_smcs), 0);
-	assert_int_equal(sw_client_info(w->sw, 0, &ci), 0);
+	assert_int_equal(sw_client_info(w->l.sw, 0, &ci), 0);
 	assert_int_equal(ci.sessions, 0);
 	assert_int_equal(ci.shm_registered, 0);
 	assert_int_equal(ci.mappings, 0);
 	assert_int_equal(ci.threads_running + ci.threads_suspended, 0);
-	assert_int_equal(sw_client_stats(w->sw, 0, &ss), 0);
+	assert_int_equal(sw_client_stats(w->l.sw, 0, &ss), 0);
 	assert_int_equal(ss.registers, 0);
 	assert_int_equal(ss.memrefs_mapped, 0);
 	assert_int_equal(ss.pages_mapped, 0);
 	assert_int_equal(ss.maps_on_use, 0);
 	assert_int_equal(ss.pagelist_pages_read, 0); /* a forced REGISTER_SHM is refused unread */
-	assert_int_equal(sw_check(w->sw), 0);
+	assert_int_equal(sw_check(w->l.sw), 0);
 	/* The static mapping made at boot is the only one there ever was. */
-	assert_int_equal(sw_mm(w->sw)->stats.maps, w->boot_maps);
-	assert_int_equal(sw_mm(w->sw)->stats.unmaps, 0);
-	optee_drv_destroy(w->drv);
-	guest_mem_get_stats(&w->gm, &gs);
+	assert_int_equal(sw_mm(w->l.sw)->stats.maps, w->boot_maps);
+	assert_int_equal(sw_mm(w->l.sw)->stats.unmaps, 0);
+	inproc_lone_drv_down(&w->l);
+	guest_mem_get_stats(&w->l.gm, &gs);
 	assert_int_equal(gs.pages_in_use, 0);
-	assert_int_equal(guest_mem_check(&w->gm), 0);
-	guest_mem_fini(&w->gm);
-	dram_view_close(w->view);
-	sw_destroy(w->sw);
-	dram_destroy(w->dram);
+	assert_int_equal(guest_mem_check(&w->l.gm), 0);
+	inproc_lone_down(&w->l);
 }
 
 static void books_ok(struct world *w)
 {
-	assert_int_equal(optee_drv_check(w->drv), 0);
-	assert_int_equal(nw_carveout_check(w->drv), 0);
-	assert_int_equal(sw_check(w->sw), 0);
-}
-
-static void open_session(TEEC_Context *ctx, TEEC_Session *s, const TEEC_UUID *uuid)
-{
-	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(ctx, s, uuid, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
-
-	if (res != TEEC_SUCCESS)
-		fprintf(stderr, "open session: 0x%x origin %u\n", res, origin);
-	assert_int_equal(res, TEEC_SUCCESS);
+	assert_int_equal(optee_drv_check(w->l.drv), 0);
+	assert_int_equal(nw_carveout_check(w->l.drv), 0);
+	assert_int_equal(sw_check(w->l.sw), 0);
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
@@ -241,8 +189,8 @@ static bool in_carveout(const struct world *w, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 
-	return b >= w->carveout_host && n <= w->carveout->size_bytes &&
-	       (size_t)(b - w->carveout_host) <= w->carveout->size_bytes - n;
+	return b >= w->l.carveout_host && n <= w->l.carveout->size_bytes &&
+	       (size_t)(b - w->l.carveout_host) <= w->l.carveout->size_bytes - n;
 }
 
 /*
@@ -265,16 +213,16 @@ static void test_echo_temp(void **state)
 	(void)state;
 	world_up(&w, false);
 	{
-		const struct optee_drv_info *info = optee_drv_get_info(w.drv);
+		const struct optee_drv_info *info = optee_drv_get_info(w.l.drv);
 
 		assert_int_equal(info->strategy, STRATEGY_CARVEOUT);
 		assert_false(info->sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM);
 		assert_true(info->sec_caps & OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM);
 		assert_true(info->have_carveout);
-		assert_int_equal(pa_addr(info->carveout_base), pa_addr(w.carveout->base));
+		assert_int_equal(pa_addr(info->carveout_base), pa_addr(w.l.carveout->base));
 	}
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &echo_uuid);
+	inproc_open_session(&ctx, &s, &echo_uuid);
 
 	fill(in, n, 1);
 	memset(out, 0, n + 50);
@@ -294,7 +242,7 @@ static void test_echo_temp(void **state)
 	assert_int_equal(out[n], 0); /* only what the TA produced was copied back */
 	assert_int_equal(op.params[2].value.a, 101);
 	assert_int_equal(op.params[2].value.b, sum_bytes(in, n));
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.temp_bounces, 2);
 	assert_int_equal(st.temp_bytes_in, n);  /* the OUTPUT memref is not copied in */
 	assert_int_equal(st.temp_bytes_out, n); /* only the bytes the TA wrote */
@@ -310,7 +258,7 @@ static void test_echo_temp(void **state)
 			 TEEC_SUCCESS);
 	for (i = 0; i < 9000; i++)
 		assert_int_equal(io[i], (uint8_t)((uint8_t)(i * 31 + 7 + (i >> 8)) + 1));
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.temp_bytes_in, n + 9000);
 	assert_int_equal(st.temp_bytes_out, n + 9000);
 	assert_int_equal(st.bytes_copied, 2 * (n + 9000));
@@ -341,7 +289,7 @@ static void test_echo_temp(void **state)
 		assert_int_equal(out[i], 0x3c);
 
 	/* Each message's arg took one page and gave it back: the pool peaked at a few pages. */
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.pool_pages, CARVEOUT_PAGES);
 	assert_int_equal(cs.pages_in_use, 0);
 	assert_true(cs.peak_pages_in_use >= 1 + 4 + 4); /* arg + 4-page in + 4-page out */
@@ -407,7 +355,7 @@ static void test_registered_partial(void **state)
 	(void)state;
 	world_up(&w, false);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &echo_uuid);
+	inproc_open_session(&ctx, &s, &echo_uuid);
 
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_in), TEEC_SUCCESS);
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_out), TEEC_SUCCESS);
@@ -415,12 +363,12 @@ static void test_registered_partial(void **state)
 	/* The client's pointer is carveout memory; no guest page is held for it. */
 	assert_true(in_carveout(&w, a_in.buffer, a_in.size));
 	assert_true(in_carveout(&w, a_out.buffer, a_out.size));
-	assert_false(guest_mem_contains(&w.gm, a_in.buffer, 1));
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_false(guest_mem_contains(&w.l.gm, a_in.buffer, 1));
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.pages_in_use, 5 + 5 + 2);
 	assert_int_equal(cs.blocks_in_use, 3);
 	books_ok(&w);
-	optee_drv_get_stats(w.drv, &st0);
+	optee_drv_get_stats(w.l.drv, &st0);
 	assert_int_equal(st0.pages_held, 0);
 
 	fill(a_in.buffer, a_in.size, 11);
@@ -443,7 +391,7 @@ static void test_registered_partial(void **state)
 		assert_int_equal(((uint8_t *)a_io.buffer)[i],
 				 (uint8_t)(before[i] + (i >= 1000 && i < 4000)));
 	/* Allocated blocks are the shared memory itself: nothing was copied. */
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.bytes_copied, 0);
 	books_ok(&w);
 
@@ -454,13 +402,13 @@ static void test_registered_partial(void **state)
 	memset(a_out.buffer, 0, a_out.size);
 	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &h_in, 123, 15000, TEEC_MEMREF_WHOLE,
 			 &a_out, 0, 20000);
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.shadow_bytes_in, 15000);
 	assert_int_equal(st.shadow_bytes_out, 0);
 
 	/* Guest RAM: also a shadow now (the secure world reaches only the carveout). */
-	assert_int_equal(guest_mem_alloc_contig(&w.gm, 2, &ram_ipa), 0);
-	ram = guest_mem_ptr(&w.gm, ram_ipa, 2 * 4096);
+	assert_int_equal(guest_mem_alloc_contig(&w.l.gm, 2, &ram_ipa), 0);
+	ram = guest_mem_ptr(&w.l.gm, ram_ipa, 2 * 4096);
 	fill(ram, 8192, 9);
 	r_io = (TEEC_SharedMemory){ .buffer = ram + 333, .size = 5000,
 				    .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
@@ -477,7 +425,7 @@ static void test_registered_partial(void **state)
 			 TEEC_SUCCESS);
 	for (i = 0; i < 5000; i++)
 		assert_int_equal(ram[333 + i], (uint8_t)(before[i] + (i >= 100 && i < 2100)));
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.shadow_bytes_in, 15000 + 2000);
 	assert_int_equal(st.shadow_bytes_out, 2000);
 	assert_int_equal(st.bytes_copied, 15000 + 2000 + 2000);
@@ -492,8 +440,8 @@ static void test_registered_partial(void **state)
 	TEEC_ReleaseSharedMemory(&h_in);
 	TEEC_ReleaseSharedMemory(&r_io);
 	assert_ptr_equal(r_io.buffer, ram + 333);
-	assert_int_equal(guest_mem_free_contig(&w.gm, ram_ipa, 2), 0);
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_int_equal(guest_mem_free_contig(&w.l.gm, ram_ipa, 2), 0);
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.pages_in_use, 0);
 	TEEC_CloseSession(&s);
 	TEEC_FinalizeContext(&ctx);
@@ -537,7 +485,7 @@ static void storage_rpc(bool no_rpc_arg)
 
 	world_up(&w, no_rpc_arg);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &storage_uuid);
+	inproc_open_session(&ctx, &s, &storage_uuid);
 	fill(data, n, 17);
 	size = n;
 	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
@@ -556,7 +504,7 @@ static void storage_rpc(bool no_rpc_arg)
 	size = 10;
 	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
 			 TEEC_ERROR_ITEM_NOT_FOUND);
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_true(st.rpc_cmd_shm_alloc >= 3);
 	assert_int_equal(st.rpc_cmd_shm_alloc, st.rpc_cmd_shm_free);
 	assert_int_equal(st.rpc_cmd_fs, 4);
@@ -610,7 +558,7 @@ static void test_exhaustion(void **state)
 	(void)state;
 	world_up(&w, false);
 	assert_int_equal(TEEC_InitializeContext(NULL, &probe), TEEC_SUCCESS);
-	open_session(&probe, &s, &echo_uuid);
+	inproc_open_session(&probe, &s, &echo_uuid);
 	/* Each client takes one 64 KiB block, until the carveout says no. */
 	for (k = 0; k < MAX_CLIENTS && res == TEEC_SUCCESS; k++) {
 		assert_int_equal(TEEC_InitializeContext(NULL, &ctx[k]), TEEC_SUCCESS);
@@ -624,7 +572,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(res, TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(got, CARVEOUT_PAGES * 4096 / BLOCK); /* 16: nothing else is held */
 	assert_null(blk[got].imp);
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.pages_in_use, CARVEOUT_PAGES);
 	assert_int_equal(cs.alloc_failures, 1);
 	books_ok(&w);
@@ -643,7 +591,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(TEEC_InvokeCommand(&s, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
 			 TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(origin, TEEC_ORIGIN_API);
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.alloc_failures, 4);
 	books_ok(&w);
 
@@ -675,7 +623,7 @@ static void test_exhaustion(void **state)
 		TEEC_FinalizeContext(&ctx[k]);
 	TEEC_CloseSession(&s);
 	TEEC_FinalizeContext(&probe);
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.peak_pages_in_use, CARVEOUT_PAGES);
 	world_down(&w);
 }
@@ -699,8 +647,8 @@ static void test_dynamic_refused(void **state)
 	(void)state;
 	world_up(&w, false);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &echo_uuid);
-	assert_int_equal(optee_shm_alloc(w.drv, 8192, false, &shm), 0);
+	inproc_open_session(&ctx, &s, &echo_uuid);
+	assert_int_equal(optee_shm_alloc(w.l.drv, 8192, false, &shm), 0);
 	/* The driver knows dynamic shm is off: no SMC at all. */
 	assert_int_equal(optee_shm_register(shm, &origin), TEE_ERROR_NOT_SUPPORTED);
 	assert_int_equal(origin, TEE_ORIGIN_API);
@@ -714,8 +662,8 @@ static void test_dynamic_refused(void **state)
 	msg.params[0].u.tmem.buf_ptr = pl.buf_ptr;
 	msg.params[0].u.tmem.size = 8192;
 	msg.params[0].u.tmem.shm_ref = optee_shm_cookie(shm);
-	res = optee_drv_do_msg(w.drv, &msg, &origin);
-	optee_pagelist_buf_release(w.drv, &pl);
+	res = optee_drv_do_msg(w.l.drv, &msg, &origin);
+	optee_pagelist_buf_release(w.l.drv, &pl);
 	assert_int_equal(res, TEE_ERROR_NOT_SUPPORTED);
 	assert_int_equal(origin, TEE_ORIGIN_TEE);
 	assert_int_equal(atomic_load(&w.register_smcs), 1);
@@ -730,7 +678,7 @@ static void test_dynamic_refused(void **state)
 	msg.params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
 	msg.params[0].u.tmem.buf_ptr = pa_addr(optee_shm_page_ipa(shm, 0));
 	msg.params[0].u.tmem.size = 100;
-	res = optee_drv_do_msg(w.drv, &msg, &origin);
+	res = optee_drv_do_msg(w.l.drv, &msg, &origin);
 	assert_int_equal(res, TEE_ERROR_BAD_PARAMETERS);
 	assert_int_equal(origin, TEE_ORIGIN_TEE);
 	optee_shm_free(shm);
@@ -861,8 +809,8 @@ static void test_unmapped_carveout_refused(void **state)
 	(void)state;
 	world_up(&w, false);
 	strategy_params_default(STRATEGY_CARVEOUT, &params);
-	nc.mem = &w.gm;
-	nc.conduits = w.cpu;
+	nc.mem = &w.l.gm;
+	nc.conduits = w.l.cpu;
 	nc.n_conduits = 1;
 	nc.strategy = &params;
 	nc.err = err;
@@ -876,7 +824,7 @@ static void test_unmapped_carveout_refused(void **state)
 		TEEC_Session s;
 
 		assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-		open_session(&ctx, &s, &echo_uuid);
+		inproc_open_session(&ctx, &s, &echo_uuid);
 		TEEC_CloseSession(&s);
 		TEEC_FinalizeContext(&ctx);
 	}
@@ -964,7 +912,7 @@ static void test_threads(void **state)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		assert_int_equal(args[i].failures, 0);
 	}
-	assert_int_equal(nw_carveout_stats(w.drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(w.l.drv, &cs), 0);
 	assert_int_equal(cs.alloc_failures, 0);
 	assert_int_equal(cs.pages_in_use, 0);
 	assert_true(cs.allocs >= N_THREADS * 40 * 5); /* 2 TEMP + block + 2 args per round */

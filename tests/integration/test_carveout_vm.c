@@ -20,7 +20,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,6 +41,7 @@
 #include "sim/secure/mm/core_mm.h"
 #include "sim/secure/secure_world.h"
 #include "strategies/carveout/nw.h"
+#include "tests/integration/inproc_world.h"
 
 #define N_VMS 3
 #define GUEST_RAM_BYTES (16ull << 20)
@@ -54,18 +54,11 @@ struct fx;
 struct vm {
 	struct fx *f;
 	uint32_t id;                    /* VM id; client id id + 1 */
-	struct stage2_map s2;
-	void *ram_host;
-	struct guest_mem gm;
+	struct inproc_guest *g;         /* its guest in f->hv */
 	struct carveout_slice slice;
 	uint64_t window_ipa;
 	uint8_t *slice_host;            /* the guest part of its slice, mapped here */
-	struct smc_inproc to_sw_p, from_guest_p;
 	struct smc_conduit sw_direct;   /* straight to sw_smc: the mediator's side */
-	struct smc_conduit to_sw;       /* sw_direct seen through spy_to_sw */
-	struct smc_conduit from_guest;  /* the guest's CPU: into the mediator */
-	struct hv_guest *hg;
-	struct optee_drv *drv;
 	TEEC_Context ctx;
 	/* What the secure world was sent on this VM's behalf (spy_to_sw). */
 	uint64_t args_seen;
@@ -75,10 +68,7 @@ struct vm {
 };
 
 struct fx {
-	struct dram *dram;
-	struct dram_view *ns;           /* the hypervisor's view: all non-secure memory */
-	struct secure_world *sw;
-	struct hv_mediator *med;
+	struct inproc_hv hv;
 	struct carveout_split split;
 	uint64_t boot_maps;
 	struct vm vm[N_VMS];
@@ -195,7 +185,7 @@ static int spy_to_sw(void *ctx, struct smc_regs *regs)
 		if (pa < lo || pa + sizeof(*a) > hi) {
 			v->args_off_shadow++;
 		} else {
-			a = dram_view_ptr(v->f->ns, pa_init(pa), PAGE - (pa & (PAGE - 1)));
+			a = dram_view_ptr(v->f->hv.ns, pa_init(pa), PAGE - (pa & (PAGE - 1)));
 			for (i = 0; a && i < a->num_params && i < 8; i++) {
 				const struct optee_msg_param *p = &a->params[i];
 				uint64_t t = p->attr & OPTEE_MSG_ATTR_TYPE_MASK;
@@ -214,49 +204,42 @@ static int spy_to_sw(void *ctx, struct smc_regs *regs)
 	return smc_conduit_call(&v->sw_direct, regs);
 }
 
+/* The mediator's conduit to the secure world, seen through spy_to_sw. */
+static struct smc_conduit spy_on_vm(void *ctx, size_t id, struct smc_conduit direct)
+{
+	struct vm *v = ctx;
+
+	(void)id;
+	v->sw_direct = direct;
+	return (struct smc_conduit){ .call = spy_to_sw, .ctx = v };
+}
+
 static void vm_up(struct fx *f, uint32_t id)
 {
 	struct vm *v = &f->vm[id];
-	const struct dram_region *ram = dram_region_find(f->dram->layout, DRAM_GUEST_RAM, id);
-	const struct dram_region *co = dram_region_find(f->dram->layout, DRAM_CARVEOUT, 0);
-	struct optee_drv_config dcfg = { 0 };
-	struct strategy_params sp;
-	char err[256] = "";
+	const struct dram_region *ram = dram_region_find(f->hv.dram->layout, DRAM_GUEST_RAM, id);
+	const struct dram_region *co = dram_region_find(f->hv.dram->layout, DRAM_CARVEOUT, 0);
 	void *p;
 
 	v->f = f;
 	v->id = id;
-	assert_int_equal(stage2_build(&v->s2, ram, STAGE2_GUEST_IPA_BASE, 300 + id), 0);
-	assert_int_equal(stage2_map_guest_ram(&v->s2, f->dram->fd, &v->ram_host), 0);
-	assert_int_equal(guest_mem_init(&v->gm, pa_init(STAGE2_GUEST_IPA_BASE), v->ram_host,
-					ram->size_bytes), 0);
+	v->g = &f->hv.g[id];
 	/* As a guest process: the guest part of its own slice, nothing else of the carveout. */
 	assert_int_equal(carveout_split_slice(&f->split, id, &v->slice), 0);
 	assert_int_equal(carveout_window_ipa(STAGE2_GUEST_IPA_BASE, ram->size_bytes,
 					     v->slice.guest_bytes, &v->window_ipa), 0);
-	p = mmap(NULL, v->slice.guest_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, f->dram->fd,
+	p = mmap(NULL, v->slice.guest_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, f->hv.dram->fd,
 		 (off_t)(co->file_offset + (pa_addr(v->slice.guest_pa) - pa_addr(co->base))));
 	assert_true(p != MAP_FAILED);
 	v->slice_host = p;
-
-	v->sw_direct = smc_inproc_conduit(&v->to_sw_p, sw_smc, f->sw);
-	v->to_sw = (struct smc_conduit){ .call = spy_to_sw, .ctx = v };
-	assert_int_equal(hv_guest_add(f->med, (uint16_t)id, &v->s2, &v->to_sw, &v->hg), 0);
-	v->from_guest = smc_inproc_conduit(&v->from_guest_p, hv_guest_smc, v->hg);
-	strategy_params_default(STRATEGY_CARVEOUT, &sp);
-	dcfg.mem = &v->gm;
-	dcfg.conduits = &v->from_guest;
-	dcfg.n_conduits = 1;
-	dcfg.strategy = &sp;
-	dcfg.carveout_host = v->slice_host;
-	dcfg.no_rpc_arg = id == N_VMS - 1; /* its RPC args come by RPC_ALLOC, shadowed too */
-	dcfg.err = err;
-	dcfg.err_bytes = sizeof(err);
-	if (optee_drv_create(&dcfg, &v->drv)) {
-		fprintf(stderr, "optee_drv_create: %s\n", err);
-		fail();
-	}
-	teec_set_default_driver(v->drv);
+	inproc_hv_guest_up(&f->hv, id, &(struct inproc_guest_cfg){
+		.s2_seed = 300 + id,
+		.no_rpc_arg = id == N_VMS - 1, /* its RPC args come by RPC_ALLOC, shadowed too */
+		.carveout_host = v->slice_host,
+		.wrap_to_sw = spy_on_vm,
+		.wrap_ctx = v,
+	});
+	teec_set_default_driver(v->g->drv);
 	assert_int_equal(TEEC_InitializeContext(NULL, &v->ctx), TEEC_SUCCESS);
 	teec_set_default_driver(NULL);
 }
@@ -264,35 +247,20 @@ static void vm_up(struct fx *f, uint32_t id)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	const struct dram_region *ns[8], *co;
-	struct dram_config dc;
-	struct sw_config sc;
-	struct hv_limits lim;
+	const struct dram_region *co;
+	struct inproc_hv_cfg cfg;
 	char err[256] = "";
-	uint32_t i, n = 0;
+	uint32_t i;
 
-	dram_config_default(&dc);
-	dc.n_guests = N_VMS;
-	dc.guest_ram_bytes = GUEST_RAM_BYTES;
-	assert_int_equal(dram_create(&dc, &f->dram, err, sizeof(err)), 0);
-	for (i = 0; i < f->dram->layout->n_regions; i++)
-		if (!f->dram->layout->regions[i].secure)
-			ns[n++] = &f->dram->layout->regions[i];
-	assert_int_equal(dram_view_open(f->dram, ns, n, &f->ns), 0);
-	sw_config_default(&sc);
-	sc.virtualization = true;
-	sc.max_guests = N_VMS;
-	sc.strategy = "carveout";
-	if (sw_create(&sc, f->dram, &f->sw, err, sizeof(err))) {
-		fprintf(stderr, "sw_create: %s\n", err);
-		fail();
-	}
-	f->boot_maps = sw_mm(f->sw)->stats.maps;
-	hv_limits_default(&lim);
-	assert_int_equal(hv_mediator_create(f->ns, &lim, &f->med), 0);
-	assert_int_equal(hv_mediator_offer_carveout(f->med, N_VMS, 0, err, sizeof(err)), 0);
+	assert_non_null(f);
+	inproc_hv_cfg_default(&cfg, STRATEGY_CARVEOUT);
+	cfg.n_guests = N_VMS;
+	cfg.guest_ram_bytes = GUEST_RAM_BYTES;
+	inproc_hv_up(&f->hv, &cfg);
+	f->boot_maps = sw_mm(f->hv.sw)->stats.maps;
+	assert_int_equal(hv_mediator_offer_carveout(f->hv.med, N_VMS, 0, err, sizeof(err)), 0);
 	/* The test applies the same rule to the same numbers. */
-	co = dram_region_find(f->dram->layout, DRAM_CARVEOUT, 0);
+	co = dram_region_find(f->hv.dram->layout, DRAM_CARVEOUT, 0);
 	assert_int_equal(carveout_split_init(&f->split, co->base, co->size_bytes, N_VMS, 0, err,
 					     sizeof(err)), 0);
 	for (i = 0; i < N_VMS; i++)
@@ -310,36 +278,28 @@ static int teardown(void **state)
 		struct vm *v = &f->vm[i];
 
 		TEEC_FinalizeContext(&v->ctx);
-		if (v->hg) {
+		if (v->g->hg) {
 			/* A live VM ends clean: its allocator is empty and consistent. */
 			struct nw_carveout_stats cs;
 
-			assert_int_equal(nw_carveout_check(v->drv), 0);
-			assert_int_equal(nw_carveout_stats(v->drv, &cs), 0);
+			assert_int_equal(nw_carveout_check(v->g->drv), 0);
+			assert_int_equal(nw_carveout_stats(v->g->drv, &cs), 0);
 			assert_int_equal(cs.pages_in_use, 0);
-			assert_int_equal(optee_drv_check(v->drv), 0);
+			assert_int_equal(optee_drv_check(v->g->drv), 0);
 			/* Everything the secure world read came from this VM's own slice. */
 			assert_int_equal(v->args_off_shadow, 0);
 			assert_int_equal(v->tmems_off_slice, 0);
 		}
-		optee_drv_destroy(v->drv);
-		if (v->hg)
-			assert_int_equal(hv_guest_remove(f->med, v->hg), 0);
-		assert_int_equal(core_mm_check_vm_clean(sw_mm(f->sw), (uint16_t)(i + 1)), 0);
+		inproc_hv_guest_leave(&f->hv, i);
+		assert_int_equal(core_mm_check_vm_clean(sw_mm(f->hv.sw), (uint16_t)(i + 1)), 0);
 		munmap(v->slice_host, v->slice.guest_bytes);
-		guest_mem_fini(&v->gm);
-		stage2_unmap_guest_ram(&v->s2, v->ram_host);
-		stage2_free(&v->s2);
 	}
-	assert_int_equal(sw_check(f->sw), 0);
-	assert_int_equal(hv_mediator_pages_in_use(f->med), 0);
+	assert_int_equal(sw_check(f->hv.sw), 0);
+	assert_int_equal(hv_mediator_pages_in_use(f->hv.med), 0);
 	/* The carveout's static mapping made at boot is the only one there ever was. */
-	assert_int_equal(sw_mm(f->sw)->stats.maps, f->boot_maps);
-	assert_int_equal(sw_mm(f->sw)->stats.unmaps, 0);
-	hv_mediator_destroy(f->med);
-	sw_destroy(f->sw);
-	dram_view_close(f->ns);
-	dram_destroy(f->dram);
+	assert_int_equal(sw_mm(f->hv.sw)->stats.maps, f->boot_maps);
+	assert_int_equal(sw_mm(f->hv.sw)->stats.unmaps, 0);
+	inproc_hv_down(&f->hv);
 	free(f);
 	return 0;
 }
@@ -365,12 +325,6 @@ static void uuid_octets(uint8_t out[16], struct ta_uuid u)
 {
 	optee_uuid_to_octets(out, u.time_low, u.time_mid, u.time_hi_and_version,
 			     u.clock_seq_and_node);
-}
-
-static void dead_machine(void *ctx, struct smc_regs *regs)
-{
-	(void)ctx;
-	regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
 }
 
 static void open_echo(struct vm *v, TEEC_Session *s)
@@ -422,7 +376,7 @@ static void test_each_vm_through_its_slice(void **state)
 
 	for (id = 0; id < N_VMS; id++) {
 		struct vm *v = &f->vm[id];
-		const struct optee_drv_info *info = optee_drv_get_info(v->drv);
+		const struct optee_drv_info *info = optee_drv_get_info(v->g->drv);
 		TEEC_SharedMemory blk = { .size = 3 * PAGE + 100,
 					  .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
 		TEEC_SharedMemory reg = { .size = 5000, .flags = TEEC_MEM_INPUT };
@@ -454,7 +408,7 @@ static void test_each_vm_through_its_slice(void **state)
 		op.params[0].memref.parent = &blk;
 		assert_int_equal(TEEC_InvokeCommand(&s, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
 				 TEEC_SUCCESS);
-		seen = dram_view_ptr(f->ns,
+		seen = dram_view_ptr(f->hv.ns,
 				     pa_add(v->slice.guest_pa,
 					    (uint64_t)((uint8_t *)blk.buffer - v->slice_host)),
 				     blk.size);
@@ -489,11 +443,11 @@ static void test_each_vm_through_its_slice(void **state)
 
 		assert_true(v->args_seen >= 5);
 		assert_true(v->tmems_seen >= 4);
-		assert_true(hv_guest_stats(v->hg)->window_translated >= 4);
-		assert_int_equal(hv_guest_stats(v->hg)->pages_translated, 0); /* no page list */
-		assert_int_equal(sw_check(f->sw), 0);
+		assert_true(hv_guest_stats(v->g->hg)->window_translated >= 4);
+		assert_int_equal(hv_guest_stats(v->g->hg)->pages_translated, 0); /* no page list */
+		assert_int_equal(sw_check(f->hv.sw), 0);
 	}
-	assert_int_equal(hv_mediator_pages_in_use(f->med), 0);
+	assert_int_equal(hv_mediator_pages_in_use(f->hv.med), 0);
 }
 
 static TEEC_Result storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *buf, size_t *size)
@@ -530,7 +484,7 @@ static void test_rpc_buffers_in_slice(void **state)
 
 	for (id = 0; id < N_VMS; id++) {
 		struct vm *v = &f->vm[id];
-		uint64_t before = hv_guest_stats(v->hg)->window_translated;
+		uint64_t before = hv_guest_stats(v->g->hg)->window_translated;
 		size_t n = 30000 + id, size;
 		uint8_t *data = malloc(n), *back = malloc(n);
 		struct optee_drv_stats st;
@@ -548,7 +502,7 @@ static void test_rpc_buffers_in_slice(void **state)
 		assert_int_equal(size, n);
 		assert_memory_equal(back, data, n);
 		TEEC_CloseSession(&s);
-		optee_drv_get_stats(v->drv, &st);
+		optee_drv_get_stats(v->g->drv, &st);
 		assert_true(st.rpc_cmd_shm_alloc >= 2);
 		assert_int_equal(st.rpc_cmd_shm_alloc, st.rpc_cmd_shm_free);
 		if (id == N_VMS - 1)
@@ -556,7 +510,7 @@ static void test_rpc_buffers_in_slice(void **state)
 		else
 			assert_int_equal(st.rpc_alloc, 0);
 		/* Each SHM_ALLOC answer was one of the window rewrites. */
-		assert_true(hv_guest_stats(v->hg)->window_translated - before >=
+		assert_true(hv_guest_stats(v->g->hg)->window_translated - before >=
 			    2 + st.rpc_cmd_shm_alloc);
 		free(data);
 		free(back);
@@ -586,7 +540,7 @@ static void test_exhaustion_per_vm(void **state)
 	/* More than the slice never fits, even empty. */
 	assert_int_equal(TEEC_AllocateSharedMemory(&full->ctx, &too_big), TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(TEEC_AllocateSharedMemory(&full->ctx, &all), TEEC_SUCCESS);
-	assert_int_equal(nw_carveout_stats(full->drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(full->g->drv, &cs), 0);
 	assert_int_equal(cs.pool_pages, full->slice.guest_bytes / PAGE);
 	assert_int_equal(cs.pages_in_use, cs.pool_pages);
 	assert_int_equal(TEEC_AllocateSharedMemory(&full->ctx, &one), TEEC_ERROR_OUT_OF_MEMORY);
@@ -605,16 +559,16 @@ static void test_exhaustion_per_vm(void **state)
 		echo_temp(&s1, 3 * PAGE, 4);
 		TEEC_ReleaseSharedMemory(&big);
 	}
-	assert_int_equal(nw_carveout_stats(other->drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(other->g->drv, &cs), 0);
 	assert_int_equal(cs.alloc_failures, 0);
 
 	TEEC_ReleaseSharedMemory(&all);
 	echo_temp(&s0, 5000, 5);
-	assert_int_equal(nw_carveout_stats(full->drv, &cs), 0);
+	assert_int_equal(nw_carveout_stats(full->g->drv, &cs), 0);
 	assert_int_equal(cs.alloc_failures, 3);
 	TEEC_CloseSession(&s0);
 	TEEC_CloseSession(&s1);
-	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(sw_check(f->hv.sw), 0);
 }
 
 /* ---- Raw calls ---- */
@@ -671,7 +625,7 @@ static void test_mediator_refuses_foreign(void **state)
 	struct fx *f = *state;
 	struct vm *v = &f->vm[0];
 	TEEC_SharedMemory blk;
-	uint64_t base, refused = hv_guest_stats(v->hg)->refused;
+	uint64_t base, refused = hv_guest_stats(v->g->hg)->refused;
 	uint64_t other = pa_addr(f->vm[1].slice.guest_pa);
 	uint64_t end = v->window_ipa + v->slice.guest_bytes;
 	const uint64_t n = 300;
@@ -689,31 +643,31 @@ static void test_mediator_refuses_foreign(void **state)
 	};
 
 	uuid_octets(uuid, (struct ta_uuid)TA_ECHO_UUID);
-	assert_int_equal(optee_drv_open_session(v->drv, uuid, 0, NULL, NULL, 0, &session, &origin),
-			 TEE_SUCCESS);
+	assert_int_equal(optee_drv_open_session(v->g->drv, uuid, 0, NULL, NULL, 0, &session,
+						&origin), TEE_SUCCESS);
 	/* Control: inside the window, the TA transforms page 1 into page 2. */
 	fill(mem + PAGE, n, 1);
 	build_transform(a, session, base + PAGE, base + 2 * PAGE, n);
-	assert_int_equal(raw_call(&v->from_guest, base, 0), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(raw_call(&v->g->from_guest, base, 0), OPTEE_SMC_RETURN_OK);
 	assert_int_equal(a->ret, TEE_SUCCESS);
 	for (i = 0; i < n; i++)
 		assert_int_equal(mem[2 * PAGE + i], (uint8_t)(mem[PAGE + i] ^ 0xA5));
-	assert_int_equal(hv_guest_stats(v->hg)->refused, refused);
+	assert_int_equal(hv_guest_stats(v->g->hg)->refused, refused);
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		build_transform(a, session, bad[i].in_ptr, base + 2 * PAGE, bad[i].size);
-		assert_int_equal(raw_call(&v->from_guest, base, 0), OPTEE_SMC_RETURN_OK);
+		assert_int_equal(raw_call(&v->g->from_guest, base, 0), OPTEE_SMC_RETURN_OK);
 		assert_int_equal(a->ret, TEE_ERROR_BAD_PARAMETERS);
 		assert_int_equal(a->ret_origin, TEE_ORIGIN_COMMS);
-		assert_int_equal(hv_guest_stats(v->hg)->refused, refused + i + 1);
+		assert_int_equal(hv_guest_stats(v->g->hg)->refused, refused + i + 1);
 	}
 	/* The arg itself at another VM's slice (outside its RAM and window): bad address. */
 	assert_true(other >= end || other + PAGE <= v->window_ipa);
 	assert_true(other >= STAGE2_GUEST_IPA_BASE + GUEST_RAM_BYTES);
-	assert_int_equal(raw_call(&v->from_guest, other, 0), OPTEE_SMC_RETURN_EBADADDR);
-	assert_int_equal(optee_drv_close_session(v->drv, session, &origin), TEE_SUCCESS);
+	assert_int_equal(raw_call(&v->g->from_guest, other, 0), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(optee_drv_close_session(v->g->drv, session, &origin), TEE_SUCCESS);
 	TEEC_ReleaseSharedMemory(&blk);
-	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(sw_check(f->hv.sw), 0);
 }
 
 /*
@@ -730,10 +684,10 @@ static void test_secure_world_refuses_foreign(void **state)
 	/* The mediator is idle: its last shadow page of each slice is free to borrow. */
 	paddr_t own_arg = pa_add(v->slice.pa, (CARVEOUT_SHADOW_PAGES - 1) * PAGE);
 	paddr_t foreign_arg = pa_add(f->vm[0].slice.pa, (CARVEOUT_SHADOW_PAGES - 1) * PAGE);
-	struct optee_msg_arg *a = dram_view_ptr(f->ns, own_arg, PAGE);
-	struct optee_msg_arg *fa = dram_view_ptr(f->ns, foreign_arg, PAGE);
+	struct optee_msg_arg *a = dram_view_ptr(f->hv.ns, own_arg, PAGE);
+	struct optee_msg_arg *fa = dram_view_ptr(f->hv.ns, foreign_arg, PAGE);
 	uint64_t g = pa_addr(v->slice.guest_pa), slice_end = pa_addr(v->slice.pa) + v->slice.bytes;
-	uint8_t *gp = dram_view_ptr(f->ns, v->slice.guest_pa, v->slice.guest_bytes);
+	uint8_t *gp = dram_view_ptr(f->hv.ns, v->slice.guest_pa, v->slice.guest_bytes);
 	const uint64_t n = 64;
 	uint8_t uuid[16];
 	uint32_t session, origin, i;
@@ -741,10 +695,10 @@ static void test_secure_world_refuses_foreign(void **state)
 	assert_non_null(a);
 	assert_non_null(fa);
 	assert_non_null(gp);
-	assert_int_equal(hv_mediator_pages_in_use(f->med), 0);
+	assert_int_equal(hv_mediator_pages_in_use(f->hv.med), 0);
 	uuid_octets(uuid, (struct ta_uuid)TA_ECHO_UUID);
-	assert_int_equal(optee_drv_open_session(v->drv, uuid, 0, NULL, NULL, 0, &session, &origin),
-			 TEE_SUCCESS);
+	assert_int_equal(optee_drv_open_session(v->g->drv, uuid, 0, NULL, NULL, 0, &session,
+						&origin), TEE_SUCCESS);
 	/* Control: own shadow page, own guest part (its last pages are free: nothing held). */
 	fill(gp + v->slice.guest_bytes - 2 * PAGE, n, 2);
 	build_transform(a, session, slice_end - 2 * PAGE, slice_end - PAGE, n);
@@ -769,8 +723,8 @@ static void test_secure_world_refuses_foreign(void **state)
 	assert_int_equal(raw_call(&v->sw_direct, pa_addr(own_arg), 0), OPTEE_SMC_RETURN_ENOTAVAIL);
 	memset(a, 0, PAGE);
 	memset(fa, 0, PAGE);
-	assert_int_equal(optee_drv_close_session(v->drv, session, &origin), TEE_SUCCESS);
-	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(optee_drv_close_session(v->g->drv, session, &origin), TEE_SUCCESS);
+	assert_int_equal(sw_check(f->hv.sw), 0);
 }
 
 /*
@@ -787,7 +741,7 @@ static void test_vm_destroyed_mid_run(void **state)
 	TEEC_SharedMemory blk;
 	TEEC_Session s0;
 	struct sw_client_info info;
-	uint64_t base, shadows = hv_mediator_pages_in_use(f->med);
+	uint64_t base, shadows = hv_mediator_pages_in_use(f->hv.med);
 	uint8_t *mem = raw_block(v, &blk, CARVEOUT_SHADOW_PAGES + 2, &base);
 	uint8_t uuid[16];
 	uint32_t session[CARVEOUT_SHADOW_PAGES + 1], origin, k;
@@ -795,8 +749,8 @@ static void test_vm_destroyed_mid_run(void **state)
 	/* A session per call: a session runs one call at a time (TEE_ERROR_BUSY otherwise). */
 	uuid_octets(uuid, (struct ta_uuid)TA_STORAGE_UUID);
 	for (k = 0; k <= CARVEOUT_SHADOW_PAGES; k++)
-		assert_int_equal(optee_drv_open_session(v->drv, uuid, 0, NULL, NULL, 0, &session[k],
-							&origin), TEE_SUCCESS);
+		assert_int_equal(optee_drv_open_session(v->g->drv, uuid, 0, NULL, NULL, 0,
+							&session[k], &origin), TEE_SUCCESS);
 	for (k = 0; k <= CARVEOUT_SHADOW_PAGES; k++) {
 		struct optee_msg_arg *a = (struct optee_msg_arg *)(mem + k * PAGE);
 		uint64_t ipa = base + k * PAGE;
@@ -813,7 +767,7 @@ static void test_vm_destroyed_mid_run(void **state)
 		a->params[1].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT;
 		a->params[1].u.tmem.buf_ptr = base + (CARVEOUT_SHADOW_PAGES + 1) * PAGE;
 		a->params[1].u.tmem.size = 100;
-		assert_int_equal(smc_conduit_call(&v->from_guest, &regs), 0);
+		assert_int_equal(smc_conduit_call(&v->g->from_guest, &regs), 0);
 		if (k < CARVEOUT_SHADOW_PAGES) {
 			/* Suspended: the TA asked for a buffer (RPC), and we never answer. */
 			assert_true(optee_smc_return_is_rpc((uint32_t)regs.a[0]));
@@ -821,33 +775,32 @@ static void test_vm_destroyed_mid_run(void **state)
 			assert_int_equal(regs.a[0], OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 		}
 	}
-	assert_int_equal(hv_mediator_pages_in_use(f->med), shadows + CARVEOUT_SHADOW_PAGES);
-	assert_int_equal(sw_client_info(f->sw, (uint16_t)(v->id + 1), &info), 0);
+	assert_int_equal(hv_mediator_pages_in_use(f->hv.med), shadows + CARVEOUT_SHADOW_PAGES);
+	assert_int_equal(sw_client_info(f->hv.sw, (uint16_t)(v->id + 1), &info), 0);
 	assert_int_equal(info.threads_suspended, CARVEOUT_SHADOW_PAGES);
 	assert_int_equal(info.sessions, CARVEOUT_SHADOW_PAGES + 1);
-	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(sw_check(f->hv.sw), 0);
 
 	/* The VM is gone without a word: the hypervisor removes it. */
-	assert_int_equal(hv_guest_remove(f->med, v->hg), 0);
-	v->hg = NULL;
-	assert_int_equal(hv_mediator_pages_in_use(f->med), shadows);
-	assert_int_equal(sw_client_info(f->sw, (uint16_t)(v->id + 1), &info), 0);
+	assert_int_equal(hv_guest_remove(f->hv.med, v->g->hg), 0);
+	v->g->hg = NULL;
+	assert_int_equal(hv_mediator_pages_in_use(f->hv.med), shadows);
+	assert_int_equal(sw_client_info(f->hv.sw, (uint16_t)(v->id + 1), &info), 0);
 	assert_false(info.alive);
 	assert_int_equal(info.threads_running + info.threads_suspended, 0);
 	assert_int_equal(info.sessions, 0);
 	assert_int_equal(info.mappings, 0);
-	assert_int_equal(core_mm_check_vm_clean(sw_mm(f->sw), (uint16_t)(v->id + 1)), 0);
-	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(f->hv.sw), (uint16_t)(v->id + 1)), 0);
+	assert_int_equal(sw_check(f->hv.sw), 0);
 	/* What is left of its driver talks to nobody; its blocks are only local books. */
-	v->from_guest_p.fn = dead_machine;
-	v->from_guest_p.ctx = NULL;
+	inproc_hv_guest_orphan(&f->hv, v->id);
 	TEEC_ReleaseSharedMemory(&blk);
 
 	/* The others go on. */
 	open_echo(&f->vm[0], &s0);
 	echo_temp(&s0, 10000, 9);
 	TEEC_CloseSession(&s0);
-	assert_int_equal(sw_check(f->sw), 0);
+	assert_int_equal(sw_check(f->hv.sw), 0);
 }
 
 int main(void)

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/common/dram.h"
 #include "sim/common/optee_msg.h"
 #include "sim/common/optee_pagelist.h"
 #include "sim/common/optee_smc.h"
@@ -28,95 +27,40 @@
 #include "sim/normal/optee_drv.h"
 #include "sim/normal/optee_drv_internal.h"
 #include "sim/secure/secure_world.h"
+#include "tests/integration/inproc_world.h"
 
 #define N_GUESTS 2
 
-struct guest {
-	struct stage2_map s2;
-	void *host;
-	struct guest_mem gm;
-	struct smc_inproc to_sw_p, from_guest_p;
-	struct smc_conduit to_sw, from_guest;
-	struct hv_guest *hg;
-	struct optee_drv *drv;
-};
-
-struct fx {
-	struct dram *dram;
-	struct dram_view *ns;
-	struct secure_world *sw;
-	struct hv_mediator *med;
-	struct guest g[N_GUESTS];
-};
-
+/* Two guests, each with its driver, under the mediator and the secure world (dynamic). */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const struct dram_region *ns[8];
-	struct dram_config dc;
-	struct sw_config sc;
-	struct hv_limits lim;
-	uint32_t i, n = 0;
-	char err[256];
+	struct inproc_hv *f = calloc(1, sizeof(*f));
+	struct inproc_hv_cfg cfg;
+	uint32_t i;
 
-	dram_config_default(&dc);
-	dc.n_guests = N_GUESTS;
-	dc.guest_ram_bytes = 16ull << 20;
-	assert_int_equal(dram_create(&dc, &f->dram, err, sizeof(err)), 0);
-	for (i = 0; i < f->dram->layout->n_regions; i++)
-		if (!f->dram->layout->regions[i].secure)
-			ns[n++] = &f->dram->layout->regions[i];
-	assert_int_equal(dram_view_open(f->dram, ns, n, &f->ns), 0);
-	sw_config_default(&sc);
-	sc.virtualization = true;
-	sc.max_guests = N_GUESTS;
-	assert_int_equal(sw_create(&sc, f->dram, &f->sw, err, sizeof(err)), 0);
-	hv_limits_default(&lim);
-	assert_int_equal(hv_mediator_create(f->ns, &lim, &f->med), 0);
-	for (i = 0; i < N_GUESTS; i++) {
-		struct guest *g = &f->g[i];
-		const struct dram_region *r = dram_region_find(f->dram->layout, DRAM_GUEST_RAM, i);
-		struct optee_drv_config dcfg = { 0 };
-
-		assert_int_equal(stage2_build(&g->s2, r, STAGE2_GUEST_IPA_BASE, 100 + i), 0);
-		assert_int_equal(stage2_map_guest_ram(&g->s2, f->dram->fd, &g->host), 0);
-		assert_int_equal(guest_mem_init(&g->gm, pa_init(STAGE2_GUEST_IPA_BASE), g->host, r->size_bytes), 0);
-		g->to_sw = smc_inproc_conduit(&g->to_sw_p, sw_smc, f->sw);
-		assert_int_equal(hv_guest_add(f->med, (uint16_t)i, &g->s2, &g->to_sw, &g->hg), 0);
-		g->from_guest = smc_inproc_conduit(&g->from_guest_p, hv_guest_smc, g->hg);
-		dcfg.mem = &g->gm;
-		dcfg.conduits = &g->from_guest;
-		dcfg.n_conduits = 1;
-		assert_int_equal(optee_drv_create(&dcfg, &g->drv), 0);
-	}
+	assert_non_null(f);
+	inproc_hv_cfg_default(&cfg, STRATEGY_DYNAMIC);
+	cfg.n_guests = N_GUESTS;
+	inproc_hv_up(f, &cfg);
+	for (i = 0; i < N_GUESTS; i++)
+		inproc_hv_guest_up(f, i, &(struct inproc_guest_cfg){ .s2_seed = 100 + i });
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
+	struct inproc_hv *f = *state;
 	uint32_t i;
 
 	for (i = 0; i < N_GUESTS; i++) {
-		struct guest *g = &f->g[i];
-
-		if (g->drv)
-			optee_drv_destroy(g->drv);
-		if (g->hg)
-			assert_int_equal(hv_guest_remove(f->med, g->hg), 0);
+		inproc_hv_guest_leave(f, i);
 		/* Nothing of the guest is left in the secure world or the hypervisor. */
 		assert_int_equal(core_mm_check_vm_clean(sw_mm(f->sw), (uint16_t)(i + 1)), 0);
-		guest_mem_fini(&g->gm);
-		stage2_unmap_guest_ram(&g->s2, g->host);
-		stage2_free(&g->s2);
 	}
 	assert_int_equal(sw_check(f->sw), 0);
 	assert_int_equal(hv_mediator_pages_in_use(f->med), 0);
-	hv_mediator_destroy(f->med);
-	sw_destroy(f->sw);
-	dram_view_close(f->ns);
-	dram_destroy(f->dram);
+	inproc_hv_down(f);
 	free(f);
 	return 0;
 }
@@ -131,13 +75,13 @@ static void echo_uuid(uint8_t out[16])
 /* A registered, scattered buffer crosses the mediator's IPA->PA rewrite and comes back transformed. */
 static void test_echo_through_mediator(void **state)
 {
-	struct fx *f = *state;
+	struct inproc_hv *f = *state;
 	uint8_t uuid[16];
 	uint32_t i, gi;
 
 	echo_uuid(uuid);
 	for (gi = 0; gi < N_GUESTS; gi++) {
-		struct guest *g = &f->g[gi];
+		struct inproc_guest *g = &f->g[gi];
 		struct optee_shm *in, *out;
 		struct optee_drv_param p[3] = { 0 };
 		uint32_t session, origin;
@@ -171,7 +115,7 @@ static void test_echo_through_mediator(void **state)
 /* A buffer over the per-buffer limit (129 pages, as Xen) is refused by the mediator itself. */
 static void test_buffer_limit(void **state)
 {
-	struct fx *f = *state;
+	struct inproc_hv *f = *state;
 	struct optee_shm *big, *ok;
 	uint32_t origin = 0;
 
@@ -187,7 +131,7 @@ static void test_buffer_limit(void **state)
 }
 
 /* Send a hand-built REGISTER_SHM whose page list names page_ipa; returns the TEE result. */
-static uint32_t raw_register(struct guest *g, uint64_t page_ipa)
+static uint32_t raw_register(struct inproc_guest *g, uint64_t page_ipa)
 {
 	paddr_t pages[3];
 	struct optee_msg_arg *arg;
@@ -236,7 +180,7 @@ static uint32_t raw_register(struct guest *g, uint64_t page_ipa)
 /* Page lists may only name the guest's own RAM: other guests' and secure pages are refused. */
 static void test_foreign_pages_refused(void **state)
 {
-	struct fx *f = *state;
+	struct inproc_hv *f = *state;
 	uint64_t refused = hv_guest_stats(f->g[0].hg)->refused;
 
 	/* Its own page (an IPA) is fine. */
@@ -255,7 +199,7 @@ static void test_foreign_pages_refused(void **state)
 /* Hypervisor-only calls, the carveout, and resuming a thread that is not yours are refused. */
 static void test_guest_may_not(void **state)
 {
-	struct fx *f = *state;
+	struct inproc_hv *f = *state;
 	struct smc_regs regs = { .a = { OPTEE_SMC_VM_DESTROYED, 2 } };
 
 	assert_int_equal(smc_conduit_call(&f->g[0].from_guest, &regs), 0);
@@ -274,7 +218,7 @@ static void test_guest_may_not(void **state)
 }
 
 /* One CALL_WITH_REGD_ARG from guest g naming (cookie, offset); returns a0. */
-static uint64_t regd_call(struct guest *g, uint64_t cookie, uint64_t offset)
+static uint64_t regd_call(struct inproc_guest *g, uint64_t cookie, uint64_t offset)
 {
 	struct smc_regs regs = { .a = { OPTEE_SMC_CALL_WITH_REGD_ARG, optee_smc_u64_high(cookie),
 					optee_smc_u64_low(cookie), offset } };
@@ -291,8 +235,8 @@ static uint64_t regd_call(struct guest *g, uint64_t cookie, uint64_t offset)
  */
 static void test_regd_arg_through_mediator(void **state)
 {
-	struct fx *f = *state;
-	struct guest *g = &f->g[0];
+	struct inproc_hv *f = *state;
+	struct inproc_guest *g = &f->g[0];
 	struct optee_shm *args, *victim;
 	struct optee_msg_arg arg;
 	uint64_t refused = hv_guest_stats(g->hg)->refused;
@@ -339,17 +283,11 @@ static void test_regd_arg_through_mediator(void **state)
 	assert_int_equal(hv_guest_stats(g->hg)->registered_buffers, 0);
 }
 
-static void dead_machine(void *ctx, struct smc_regs *regs)
-{
-	(void)ctx;
-	regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
-}
-
 /* A guest that dies holding a session and registered memory is reclaimed everywhere. */
 static void test_guest_dies_holding_state(void **state)
 {
-	struct fx *f = *state;
-	struct guest *g = &f->g[1];
+	struct inproc_hv *f = *state;
+	struct inproc_guest *g = &f->g[1];
 	struct optee_shm *shm;
 	uint8_t uuid[16];
 	uint32_t session, origin;
@@ -369,8 +307,7 @@ static void test_guest_dies_holding_state(void **state)
 	assert_int_equal(core_mm_check_vm_clean(sw_mm(f->sw), 2), 0);
 	assert_int_equal(sw_check(f->sw), 0);
 	/* What is left of its driver now talks to nobody: every SMC fails as to a dead machine. */
-	g->from_guest_p.fn = dead_machine;
-	g->from_guest_p.ctx = NULL;
+	inproc_hv_guest_orphan(f, 1);
 }
 
 int main(void)

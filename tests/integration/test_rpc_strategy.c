@@ -14,15 +14,11 @@
 #include <cmocka.h>
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/common/dram.h"
 #include "sim/common/optee_msg.h"
-#include "sim/common/optee_smc.h"
-#include "sim/common/smc_channel.h"
-#include "sim/common/stage2.h"
 #include "sim/common/strategy.h"
 #include "sim/common/ta_ids.h"
 #include "sim/common/ts_err.h"
@@ -33,90 +29,43 @@
 #include "sim/normal/strategy_nw.h"
 #include "sim/normal/teec_sim.h"
 #include "sim/secure/secure_world.h"
+#include "tests/integration/inproc_world.h"
 
 static const TEEC_UUID storage_uuid = TA_STORAGE_UUID;
 
-struct world {
-	struct dram *dram;
-	struct secure_world *sw;
-	struct dram_view *view;
-	struct guest_mem gm;
-	struct smc_inproc inproc[4];
-	struct smc_conduit cpu[4];
-	struct optee_drv *drv;
-	TEEC_Context ctx;
-	TEEC_Session sess;
-};
-
 /* A lone normal world (client 0) and the secure world, both running strategy id. */
-static void world_up_cpus(struct world *w, enum strategy_id id, uint64_t chunk_pages,
+static void world_up_cpus(struct inproc_lone *w, enum strategy_id id, uint64_t chunk_pages,
 			  uint64_t idle_pages, size_t n_cpus)
 {
-	struct dram_config dc;
-	struct sw_config sc;
-	struct optee_drv_config nc = { 0 };
-	struct strategy_params p;
-	const struct dram_region *guest;
-	char err[256] = "";
-	uint32_t origin = 0;
-	void *host;
-	size_t i;
+	struct inproc_lone_cfg cfg;
 
-	memset(w, 0, sizeof(*w));
-	strategy_params_default(id, &p);
+	inproc_lone_cfg_default(&cfg, id);
 	if (chunk_pages)
-		p.pool_chunk_pages = chunk_pages;
+		cfg.params.pool_chunk_pages = chunk_pages;
 	if (idle_pages != (uint64_t)-1)
-		p.pool_idle_pages = idle_pages;
-	dram_config_default(&dc);
-	dc.n_guests = 1;
-	dc.guest_ram_bytes = 16ull << 20;
-	assert_int_equal(dram_create(&dc, &w->dram, err, sizeof(err)), 0);
-	sw_config_default(&sc);
-	sc.num_threads = 4;
-	sc.strategy = strategy_name(id);
-	sc.strategy_params = &p;
-	if (sw_create(&sc, w->dram, &w->sw, err, sizeof(err))) {
-		fprintf(stderr, "sw_create: %s\n", err);
-		fail();
-	}
-	guest = dram_region_find(w->dram->layout, DRAM_GUEST_RAM, 0);
-	assert_non_null(guest);
-	assert_int_equal(dram_view_open(w->dram, &guest, 1, &w->view), 0);
-	host = dram_view_ptr(w->view, guest->base, guest->size_bytes);
-	assert_non_null(host);
-	assert_int_equal(guest_mem_init(&w->gm, guest->base, host, guest->size_bytes), 0);
-	for (i = 0; i < n_cpus; i++)
-		w->cpu[i] = smc_inproc_conduit(&w->inproc[i], sw_smc, w->sw);
-	nc.mem = &w->gm;
-	nc.conduits = w->cpu;
-	nc.n_conduits = n_cpus;
-	nc.strategy = &p;
-	assert_int_equal(optee_drv_create(&nc, &w->drv), 0);
+		cfg.params.pool_idle_pages = idle_pages;
+	cfg.sw.num_threads = 4;
+	cfg.n_cpus = n_cpus;
+	inproc_lone_up(w, &cfg);
 	assert_int_equal(optee_drv_get_info(w->drv)->strategy, id);
-	teec_set_default_driver(w->drv);
-	assert_int_equal(TEEC_InitializeContext(NULL, &w->ctx), TEEC_SUCCESS);
-	assert_int_equal(TEEC_OpenSession(&w->ctx, &w->sess, &storage_uuid, TEEC_LOGIN_PUBLIC,
-					  NULL, NULL, &origin), TEEC_SUCCESS);
+	inproc_lone_open_session(w, &storage_uuid);
 }
 
-static void world_up(struct world *w, enum strategy_id id, uint64_t chunk_pages,
+static void world_up(struct inproc_lone *w, enum strategy_id id, uint64_t chunk_pages,
 		     uint64_t idle_pages)
 {
 	world_up_cpus(w, id, chunk_pages, idle_pages, 1);
 }
 
 /* Books closed on both sides; pool chunks are the only shm the driver may still lend. */
-static void world_down(struct world *w)
+static void world_down(struct inproc_lone *w)
 {
 	struct optee_drv_stats st;
 	struct guest_mem_stats gs;
 	struct sw_client_info ci;
 	struct sw_stats ss;
 
-	TEEC_CloseSession(&w->sess);
-	TEEC_FinalizeContext(&w->ctx);
-	teec_set_default_driver(NULL);
+	inproc_lone_client_down(w);
 	assert_int_equal(sw_check(w->sw), 0);
 	assert_int_equal(optee_drv_check(w->drv), 0);
 	optee_drv_get_stats(w->drv, &st);
@@ -133,17 +82,14 @@ static void world_down(struct world *w)
 	 * The driver leaves first, as Linux's does: DISABLE_SHM_CACHE hands back
 	 * every chunk (unmapped), and it frees them; nothing of client 0 stays mapped.
 	 */
-	optee_drv_destroy(w->drv);
+	inproc_lone_drv_down(w);
 	assert_int_equal(sw_client_info(w->sw, 0, &ci), 0);
 	assert_int_equal(ci.mappings, 0);
 	assert_int_equal(sw_check(w->sw), 0);
-	sw_destroy(w->sw);
 	guest_mem_get_stats(&w->gm, &gs);
 	assert_int_equal(gs.pages_in_use, 0);
 	assert_int_equal(guest_mem_check(&w->gm), 0);
-	guest_mem_fini(&w->gm);
-	dram_view_close(w->view);
-	dram_destroy(w->dram);
+	inproc_lone_down(w);
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
@@ -155,7 +101,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 }
 
 /* Store n bytes as object id and read them back through the storage TA. */
-static void store_and_load(struct world *w, uint32_t id, size_t n, unsigned seed)
+static void store_and_load(struct inproc_lone *w, uint32_t id, size_t n, unsigned seed)
 {
 	uint8_t *data = malloc(n), *got = malloc(n);
 	TEEC_Operation op;
@@ -190,7 +136,7 @@ static void store_and_load(struct world *w, uint32_t id, size_t n, unsigned seed
 }
 
 /* SHM_ALLOC round trips the driver answered (RPC args are inline: no RPC_ALLOC). */
-static uint64_t nw_shm_allocs(struct world *w)
+static uint64_t nw_shm_allocs(struct inproc_lone *w)
 {
 	struct optee_drv_stats st;
 
@@ -205,7 +151,7 @@ static uint64_t nw_shm_allocs(struct world *w)
  */
 static void test_storage_pool_hits_vs_dynamic(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	struct sw_stats ss;
 	uint64_t allocs_rpc, allocs_dyn, before;
 	uint32_t i;
@@ -245,7 +191,7 @@ static void test_storage_pool_hits_vs_dynamic(void **state)
  */
 static void test_large_buffer_grows_pool(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	struct sw_stats ss;
 	struct sw_client_info ci;
 
@@ -278,7 +224,7 @@ static void test_large_buffer_grows_pool(void **state)
  */
 static void test_idle_shrink(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	struct sw_stats ss;
 	struct optee_drv_stats st;
 	struct sw_client_info ci;
@@ -317,7 +263,7 @@ static void test_idle_shrink(void **state)
 }
 
 struct client_arg {
-	struct world *w;
+	struct inproc_lone *w;
 	unsigned seed;
 	int failures;
 };
@@ -379,7 +325,7 @@ static void *client_thread(void *p)
  */
 static void test_concurrent_clients(void **state)
 {
-	struct world w;
+	struct inproc_lone w;
 	struct client_arg a[4];
 	pthread_t t[4];
 	struct sw_stats ss;
@@ -406,22 +352,6 @@ static void test_concurrent_clients(void **state)
 
 #define N_GUESTS 2
 
-struct guest {
-	struct stage2_map s2;
-	void *host;
-	struct guest_mem gm;
-	struct smc_inproc to_sw_p, from_guest_p;
-	struct smc_conduit to_sw, from_guest;
-	struct hv_guest *hg;
-	struct optee_drv *drv;
-};
-
-static void dead_machine(void *ctx, struct smc_regs *regs)
-{
-	(void)ctx;
-	regs->a[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
-}
-
 static void storage_octets(uint8_t out[16])
 {
 	struct ta_uuid u = TA_STORAGE_UUID;
@@ -431,7 +361,7 @@ static void storage_octets(uint8_t out[16])
 }
 
 /* Write n bytes as object id through a registered buffer (RMEM), with the driver API. */
-static void drv_store(struct guest *g, uint32_t session, uint32_t id, size_t n)
+static void drv_store(struct inproc_guest *g, uint32_t session, uint32_t id, size_t n)
 {
 	struct optee_drv_param p[2] = { { 0 } };
 	struct optee_shm *shm;
@@ -460,111 +390,64 @@ static void drv_store(struct guest *g, uint32_t session, uint32_t id, size_t n)
  */
 static void test_vm_destroyed_with_pool(void **state)
 {
-	struct dram *dram;
-	struct dram_view *ns;
-	struct secure_world *sw;
-	struct hv_mediator *med;
-	struct guest g[N_GUESTS];
-	const struct dram_region *nsr[8];
-	struct dram_config dc;
-	struct sw_config sc;
-	struct hv_limits lim;
-	struct strategy_params p;
+	struct inproc_hv hv;
+	struct inproc_guest *g = hv.g;
+	struct inproc_hv_cfg cfg;
 	struct sw_stats ss;
 	struct sw_client_info ci;
-	uint32_t i, n = 0, session[N_GUESTS], origin;
+	uint32_t i, session[N_GUESTS], origin;
 	uint8_t uuid[16];
-	char err[256];
 
 	(void)state;
-	memset(g, 0, sizeof(g));
-	strategy_params_default(STRATEGY_RPC, &p);
-	p.pool_chunk_pages = 16;
-	dram_config_default(&dc);
-	dc.n_guests = N_GUESTS;
-	dc.guest_ram_bytes = 16ull << 20;
-	assert_int_equal(dram_create(&dc, &dram, err, sizeof(err)), 0);
-	for (i = 0; i < dram->layout->n_regions; i++)
-		if (!dram->layout->regions[i].secure)
-			nsr[n++] = &dram->layout->regions[i];
-	assert_int_equal(dram_view_open(dram, nsr, n, &ns), 0);
-	sw_config_default(&sc);
-	sc.virtualization = true;
-	sc.max_guests = N_GUESTS;
-	sc.strategy = "rpc";
-	sc.strategy_params = &p;
-	assert_int_equal(sw_create(&sc, dram, &sw, err, sizeof(err)), 0);
-	hv_limits_default(&lim);
-	assert_int_equal(hv_mediator_create(ns, &lim, &med), 0);
+	inproc_hv_cfg_default(&cfg, STRATEGY_RPC);
+	cfg.params.pool_chunk_pages = 16;
+	cfg.n_guests = N_GUESTS;
+	inproc_hv_up(&hv, &cfg);
 	storage_octets(uuid);
 	for (i = 0; i < N_GUESTS; i++) {
-		const struct dram_region *r = dram_region_find(dram->layout, DRAM_GUEST_RAM, i);
-		struct optee_drv_config dcfg = { 0 };
-
-		assert_int_equal(stage2_build(&g[i].s2, r, STAGE2_GUEST_IPA_BASE, 200 + i), 0);
-		assert_int_equal(stage2_map_guest_ram(&g[i].s2, dram->fd, &g[i].host), 0);
-		assert_int_equal(guest_mem_init(&g[i].gm, pa_init(STAGE2_GUEST_IPA_BASE), g[i].host,
-						r->size_bytes), 0);
-		g[i].to_sw = smc_inproc_conduit(&g[i].to_sw_p, sw_smc, sw);
-		assert_int_equal(hv_guest_add(med, (uint16_t)i, &g[i].s2, &g[i].to_sw, &g[i].hg),
-				 0);
-		g[i].from_guest = smc_inproc_conduit(&g[i].from_guest_p, hv_guest_smc, g[i].hg);
-		dcfg.mem = &g[i].gm;
-		dcfg.conduits = &g[i].from_guest;
-		dcfg.n_conduits = 1;
-		dcfg.strategy = &p;
-		assert_int_equal(optee_drv_create(&dcfg, &g[i].drv), 0);
+		inproc_hv_guest_up(&hv, i, &(struct inproc_guest_cfg){ .s2_seed = 200 + i });
 		assert_int_equal(optee_drv_open_session(g[i].drv, uuid, 0, NULL, NULL, 0,
 							&session[i], &origin), TEE_SUCCESS);
 		/* 20 pages: a chunk of 32 (two chunks' worth), kept (idle 256). */
 		drv_store(&g[i], session[i], 7, 20 * 4096);
 		drv_store(&g[i], session[i], 8, 4096);
-		assert_int_equal(sw_client_stats(sw, (uint16_t)(i + 1), &ss), 0);
+		assert_int_equal(sw_client_stats(hv.sw, (uint16_t)(i + 1), &ss), 0);
 		assert_int_equal(ss.pool_chunks_allocated, 1);
 		assert_int_equal(ss.pool_hits, 1);
 		assert_int_equal(ss.pool_pages_peak, 32);
-		assert_int_equal(sw_client_info(sw, (uint16_t)(i + 1), &ci), 0);
+		assert_int_equal(sw_client_info(hv.sw, (uint16_t)(i + 1), &ci), 0);
 		assert_int_equal(ci.mappings, 1);
 	}
-	assert_int_equal(sw_check(sw), 0);
+	assert_int_equal(sw_check(hv.sw), 0);
 
 	/* Guest 2 (client 2) is gone without a word. */
-	assert_int_equal(hv_guest_remove(med, g[1].hg), 0);
+	assert_int_equal(hv_guest_remove(hv.med, g[1].hg), 0);
 	g[1].hg = NULL;
-	assert_int_equal(core_mm_check_vm_clean(sw_mm(sw), 2), 0);
-	assert_int_equal(sw_check(sw), 0);
-	assert_int_equal(sw_client_stats(sw, 2, &ss), 0);
+	assert_int_equal(core_mm_check_vm_clean(sw_mm(hv.sw), 2), 0);
+	assert_int_equal(sw_check(hv.sw), 0);
+	assert_int_equal(sw_client_stats(hv.sw, 2, &ss), 0);
 	assert_int_equal(ss.pool_chunks_freed, 1);
-	assert_int_equal(sw_client_info(sw, 2, &ci), 0);
+	assert_int_equal(sw_client_info(hv.sw, 2, &ci), 0);
 	assert_int_equal(ci.mappings, 0);
 	/* Guest 1 keeps its pool and keeps working from it. */
 	drv_store(&g[0], session[0], 9, 8 * 4096);
-	assert_int_equal(sw_client_stats(sw, 1, &ss), 0);
+	assert_int_equal(sw_client_stats(hv.sw, 1, &ss), 0);
 	assert_int_equal(ss.pool_chunks_allocated, 1);
 	assert_int_equal(ss.pool_hits, 2);
-	assert_int_equal(sw_client_info(sw, 1, &ci), 0);
+	assert_int_equal(sw_client_info(hv.sw, 1, &ci), 0);
 	assert_int_equal(ci.mappings, 1);
-	assert_int_equal(sw_check(sw), 0);
+	assert_int_equal(sw_check(hv.sw), 0);
 	assert_int_equal(optee_drv_close_session(g[0].drv, session[0], &origin), TEE_SUCCESS);
 
 	/* What is left of guest 2's driver talks to nobody. */
-	g[1].from_guest_p.fn = dead_machine;
-	g[1].from_guest_p.ctx = NULL;
+	inproc_hv_guest_orphan(&hv, 1);
 	for (i = 0; i < N_GUESTS; i++) {
-		optee_drv_destroy(g[i].drv);
-		if (g[i].hg)
-			assert_int_equal(hv_guest_remove(med, g[i].hg), 0);
-		assert_int_equal(core_mm_check_vm_clean(sw_mm(sw), (uint16_t)(i + 1)), 0);
-		guest_mem_fini(&g[i].gm);
-		stage2_unmap_guest_ram(&g[i].s2, g[i].host);
-		stage2_free(&g[i].s2);
+		inproc_hv_guest_leave(&hv, i);
+		assert_int_equal(core_mm_check_vm_clean(sw_mm(hv.sw), (uint16_t)(i + 1)), 0);
 	}
-	assert_int_equal(sw_check(sw), 0);
-	assert_int_equal(hv_mediator_pages_in_use(med), 0);
-	hv_mediator_destroy(med);
-	sw_destroy(sw);
-	dram_view_close(ns);
-	dram_destroy(dram);
+	assert_int_equal(sw_check(hv.sw), 0);
+	assert_int_equal(hv_mediator_pages_in_use(hv.med), 0);
+	inproc_hv_down(&hv);
 }
 
 /* Both halves are registered: "rpc" is no longer refused as not implemented. */

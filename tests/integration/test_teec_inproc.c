@@ -32,8 +32,7 @@
 #include "sim/normal/optee_drv.h"
 #include "sim/normal/teec_sim.h"
 #include "sim/secure/secure_world.h"
-
-#define MAX_CPUS 8
+#include "tests/integration/inproc_world.h"
 
 static const TEEC_UUID echo_uuid = TA_ECHO_UUID;
 static const TEEC_UUID storage_uuid = TA_STORAGE_UUID;
@@ -53,14 +52,8 @@ struct gated_cpu {
 };
 
 struct world {
-	struct dram *dram;
-	struct secure_world *sw;
-	struct dram_view *view;
-	struct guest_mem gm;
-	struct smc_inproc inproc[MAX_CPUS];
-	struct gated_cpu gated[MAX_CPUS];
-	struct smc_conduit cpu[MAX_CPUS];
-	struct optee_drv *drv;
+	struct inproc_lone l;
+	struct gated_cpu gated[INPROC_MAX_CPUS];
 	_Atomic int gates_left;
 };
 
@@ -75,13 +68,21 @@ static int gated_call(void *ctx, struct smc_regs *regs)
 			struct optee_drv_stats st;
 			struct timespec ms = { 0, 1000000 };
 
-			optee_drv_get_stats(g->w->drv, &st);
+			optee_drv_get_stats(g->w->l.drv, &st);
 			if (st.ethread_limit)
 				break;
 			nanosleep(&ms, NULL);
 		}
 	}
 	return rc;
+}
+
+static struct smc_conduit gate_cpu(void *ctx, size_t cpu, struct smc_conduit inner)
+{
+	struct world *w = ctx;
+
+	w->gated[cpu] = (struct gated_cpu){ .inner = inner, .w = w };
+	return (struct smc_conduit){ .call = gated_call, .ctx = &w->gated[cpu] };
 }
 
 /* Set before world_up: CALL_WITH_ARG with RPC_ALLOC'd RPC args instead of RPC_ARG. */
@@ -91,47 +92,18 @@ static bool no_rpc_arg;
 static void world_up(struct world *w, uint32_t num_threads, size_t n_cpus, uint64_t ram_mib,
 		     int gates)
 {
-	struct dram_config dc;
-	struct sw_config sc;
-	struct optee_drv_config nc = { 0 };
-	const struct dram_region *guest;
-	char err[256] = "";
-	size_t i;
-	void *host;
+	struct inproc_lone_cfg cfg;
 
 	memset(w, 0, sizeof(*w));
-	dram_config_default(&dc);
-	dc.n_guests = 1;
-	dc.guest_ram_bytes = ram_mib << 20;
-	assert_int_equal(dram_create(&dc, &w->dram, err, sizeof(err)), 0);
-	sw_config_default(&sc);
-	sc.num_threads = num_threads;
-	if (sw_create(&sc, w->dram, &w->sw, err, sizeof(err))) {
-		fprintf(stderr, "sw_create: %s\n", err);
-		fail();
-	}
-	guest = dram_region_find(w->dram->layout, DRAM_GUEST_RAM, 0);
-	assert_non_null(guest);
-	/* The guest maps its own RAM only. */
-	assert_int_equal(dram_view_open(w->dram, &guest, 1, &w->view), 0);
-	host = dram_view_ptr(w->view, guest->base, guest->size_bytes);
-	assert_non_null(host);
-	assert_int_equal(guest_mem_init(&w->gm, guest->base, host, guest->size_bytes), 0);
 	atomic_store(&w->gates_left, gates);
-	for (i = 0; i < n_cpus; i++) {
-		w->cpu[i] = smc_inproc_conduit(&w->inproc[i], sw_smc, w->sw);
-		if (gates) {
-			w->gated[i].inner = w->cpu[i];
-			w->gated[i].w = w;
-			w->cpu[i] = (struct smc_conduit){ .call = gated_call, .ctx = &w->gated[i] };
-		}
-	}
-	nc.mem = &w->gm;
-	nc.conduits = w->cpu;
-	nc.n_conduits = n_cpus;
-	nc.no_rpc_arg = no_rpc_arg;
-	assert_int_equal(optee_drv_create(&nc, &w->drv), 0);
-	teec_set_default_driver(w->drv);
+	inproc_lone_cfg_default(&cfg, STRATEGY_DYNAMIC);
+	cfg.sw.num_threads = num_threads;
+	cfg.guest_ram_bytes = ram_mib << 20;
+	cfg.n_cpus = n_cpus;
+	cfg.no_rpc_arg = no_rpc_arg;
+	cfg.wrap_cpu = gates ? gate_cpu : NULL;
+	cfg.wrap_ctx = w;
+	inproc_lone_up(&w->l, &cfg);
 }
 
 static void world_down(struct world *w)
@@ -140,9 +112,9 @@ static void world_down(struct world *w)
 	struct guest_mem_stats gs;
 	struct sw_client_info ci;
 
-	teec_set_default_driver(NULL);
-	assert_int_equal(optee_drv_check(w->drv), 0);
-	optee_drv_get_stats(w->drv, &st);
+	inproc_lone_client_down(&w->l);
+	assert_int_equal(optee_drv_check(w->l.drv), 0);
+	optee_drv_get_stats(w->l.drv, &st);
 	assert_int_equal(st.shm_live, 0);
 	assert_int_equal(st.shm_registered, 0);
 	assert_int_equal(st.rpc_shm_live, 0);
@@ -150,29 +122,16 @@ static void world_down(struct world *w)
 	assert_int_equal(st.calls_in_flight, 0);
 	assert_int_equal(st.transport_failures, 0);
 	assert_int_equal(st.bad_returns, 0);
-	assert_int_equal(sw_client_info(w->sw, 0, &ci), 0);
+	assert_int_equal(sw_client_info(w->l.sw, 0, &ci), 0);
 	assert_int_equal(ci.sessions, 0);
 	assert_int_equal(ci.shm_registered, 0);
 	assert_int_equal(ci.threads_running + ci.threads_suspended, 0);
-	assert_int_equal(sw_check(w->sw), 0);
-	optee_drv_destroy(w->drv);
-	guest_mem_get_stats(&w->gm, &gs);
+	assert_int_equal(sw_check(w->l.sw), 0);
+	inproc_lone_drv_down(&w->l);
+	guest_mem_get_stats(&w->l.gm, &gs);
 	assert_int_equal(gs.pages_in_use, 0);
-	assert_int_equal(guest_mem_check(&w->gm), 0);
-	guest_mem_fini(&w->gm);
-	dram_view_close(w->view);
-	sw_destroy(w->sw);
-	dram_destroy(w->dram);
-}
-
-static void open_session(TEEC_Context *ctx, TEEC_Session *s, const TEEC_UUID *uuid)
-{
-	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(ctx, s, uuid, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
-
-	if (res != TEEC_SUCCESS)
-		fprintf(stderr, "open session: 0x%x origin %u\n", res, origin);
-	assert_int_equal(res, TEEC_SUCCESS);
+	assert_int_equal(guest_mem_check(&w->l.gm), 0);
+	inproc_lone_down(&w->l);
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
@@ -208,8 +167,8 @@ static void test_echo_temp_memrefs(void **state)
 	world_up(&w, 4, 1, 16, 0);
 	{
 		/* Probe learned what the secure world offers. */
-		const struct optee_drv_info *info = optee_drv_get_info(w.drv);
-		const struct dram_region *co = dram_region_find(w.dram->layout, DRAM_CARVEOUT, 0);
+		const struct optee_drv_info *info = optee_drv_get_info(w.l.drv);
+		const struct dram_region *co = dram_region_find(w.l.dram->layout, DRAM_CARVEOUT, 0);
 
 		assert_true(info->sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM);
 		assert_true(info->sec_caps & OPTEE_SMC_SEC_CAP_RPC_ARG);
@@ -220,7 +179,7 @@ static void test_echo_temp_memrefs(void **state)
 		assert_int_equal(info->carveout_bytes, co->size_bytes);
 	}
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &echo_uuid);
+	inproc_open_session(&ctx, &s, &echo_uuid);
 
 	fill(in, n, 1);
 	memset(out, 0, n + 50);
@@ -285,7 +244,7 @@ static void test_echo_temp_memrefs(void **state)
 	{
 		struct sw_stats ss;
 
-		assert_int_equal(sw_client_stats(w.sw, 0, &ss), 0);
+		assert_int_equal(sw_client_stats(w.l.sw, 0, &ss), 0);
 		assert_int_equal(ss.cancels, 1);
 	}
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
@@ -313,7 +272,7 @@ static void test_echo_short_buffer(void **state)
 	(void)state;
 	world_up(&w, 4, 1, 16, 0);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &echo_uuid);
+	inproc_open_session(&ctx, &s, &echo_uuid);
 	fill(in, sizeof(in), 3);
 	memset(out, 0x3c, sizeof(out));
 	memset(&op, 0, sizeof(op));
@@ -381,13 +340,13 @@ static void test_echo_registered_memrefs(void **state)
 	(void)state;
 	world_up(&w, 4, 1, 16, 0);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &echo_uuid);
+	inproc_open_session(&ctx, &s, &echo_uuid);
 
 	/* Allocated blocks: WHOLE in -> PARTIAL out, and WHOLE out. */
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_in), TEEC_SUCCESS);
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_out), TEEC_SUCCESS);
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_io), TEEC_SUCCESS);
-	assert_true(guest_mem_contains(&w.gm, a_in.buffer, a_in.size));
+	assert_true(guest_mem_contains(&w.l.gm, a_in.buffer, a_in.size));
 	fill(a_in.buffer, a_in.size, 11);
 	transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &a_out, 0, 20000);
@@ -444,12 +403,12 @@ static void test_echo_registered_memrefs(void **state)
 	}
 
 	/* A client buffer already in guest RAM is registered in place, unaligned. */
-	assert_int_equal(guest_mem_alloc_contig(&w.gm, 3, &ram_ipa), 0);
-	ram = guest_mem_ptr(&w.gm, ram_ipa, 3 * 4096);
+	assert_int_equal(guest_mem_alloc_contig(&w.l.gm, 3, &ram_ipa), 0);
+	ram = guest_mem_ptr(&w.l.gm, ram_ipa, 3 * 4096);
 	r_io = (TEEC_SharedMemory){ .buffer = ram + 333, .size = 8000,
 				    .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &r_io), TEEC_SUCCESS);
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	fill(ram + 333, 8000, 13);
 	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &r_io, 0, 3000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &r_io, 4000, 4000);
@@ -494,7 +453,7 @@ static void test_echo_registered_memrefs(void **state)
 	TEEC_ReleaseSharedMemory(&h_io);
 	TEEC_ReleaseSharedMemory(&r_io);
 	assert_ptr_equal(r_io.buffer, ram + 333); /* registered memory stays the client's */
-	assert_int_equal(guest_mem_free_contig(&w.gm, ram_ipa, 3), 0);
+	assert_int_equal(guest_mem_free_contig(&w.l.gm, ram_ipa, 3), 0);
 	TEEC_CloseSession(&s);
 	TEEC_FinalizeContext(&ctx);
 	free(heap_in);
@@ -536,7 +495,7 @@ static void test_storage_rpc(void **state)
 	(void)state;
 	world_up(&w, 4, 1, 16, 0);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &storage_uuid);
+	inproc_open_session(&ctx, &s, &storage_uuid);
 	fill(data, n, 17);
 	size = n;
 	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
@@ -563,7 +522,7 @@ static void test_storage_rpc(void **state)
 	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
 			 TEEC_SUCCESS);
 	assert_int_equal(size, 0);
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_true(st.rpc_cmd_shm_alloc >= 4);
 	assert_int_equal(st.rpc_cmd_shm_alloc, st.rpc_cmd_shm_free);
 	assert_int_equal(st.rpc_cmd_fs, 6);
@@ -605,20 +564,20 @@ static void test_bigload_open(void **state)
 	world_up(&w, 4, 1, 16, 0);
 	/* Fragment guest RAM so the image buffer cannot be one run. */
 	for (i = 0; i < 600; i++)
-		assert_int_equal(guest_mem_alloc_contig(&w.gm, 1, &frag[i]), 0);
+		assert_int_equal(guest_mem_alloc_contig(&w.l.gm, 1, &frag[i]), 0);
 	for (i = 0; i < 600; i += 2)
-		assert_int_equal(guest_mem_free_pages(&w.gm, &frag[i], 1), 0);
+		assert_int_equal(guest_mem_free_pages(&w.l.gm, &frag[i], 1), 0);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
-	open_session(&ctx, &s, &bigload_uuid);
+	inproc_open_session(&ctx, &s, &bigload_uuid);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	assert_int_equal(TEEC_InvokeCommand(&s, TA_BIGLOAD_CMD_SIZE, &op, &origin), TEEC_SUCCESS);
 	assert_int_equal(op.params[0].value.a, TEESHM_BIGLOAD_IMAGE_BYTES);
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.rpc_cmd_load_ta, 2);
 	assert_int_equal(st.rpc_cmd_shm_alloc, 1);
 	assert_int_equal(st.rpc_cmd_shm_free, 1);
-	guest_mem_get_stats(&w.gm, &gs);
+	guest_mem_get_stats(&w.l.gm, &gs);
 	assert_true(gs.pages_in_use_peak >= 300 + TEESHM_BIGLOAD_IMAGE_BYTES / 4096);
 	/* An unknown TA: the open fails in the TEE, and no session is left behind. */
 	{
@@ -634,7 +593,7 @@ static void test_bigload_open(void **state)
 	TEEC_CloseSession(&s);
 	TEEC_FinalizeContext(&ctx);
 	for (i = 1; i < 600; i += 2)
-		assert_int_equal(guest_mem_free_pages(&w.gm, &frag[i], 1), 0);
+		assert_int_equal(guest_mem_free_pages(&w.l.gm, &frag[i], 1), 0);
 	world_down(&w);
 }
 
@@ -723,7 +682,7 @@ static void test_threads_ethread_limit(void **state)
 		assert_int_equal(a[i].failures, 0);
 	}
 	pthread_barrier_destroy(&start);
-	optee_drv_get_stats(w.drv, &st);
+	optee_drv_get_stats(w.l.drv, &st);
 	fprintf(stderr, "  %llu calls, %llu ETHREAD_LIMIT returns, %llu RPCs\n",
 		(unsigned long long)st.calls, (unsigned long long)st.ethread_limit,
 		(unsigned long long)st.rpc);
