@@ -128,7 +128,9 @@ add_test(NAME cli_plot_missing_dir COMMAND ${EXPECT} 2 "plot-missing-dir: cannot
 add_test(NAME cli_plot_bad_json COMMAND ${EXPECT} 2 "plot-bad-json/broken.json:1:" -- sh -c "rm -rf plot-bad-json && mkdir plot-bad-json && printf '{\"schema\": \"teeshm.result/1\", ' >plot-bad-json/broken.json && exec $<TARGET_FILE:teeshm> plot plot-bad-json")
 add_test(NAME cli_plot_no_results COMMAND ${EXPECT} 2 "holds no teeshm.result/1 document" -- sh -c "rm -rf plot-no-results && mkdir plot-no-results && echo '{}' >plot-no-results/other.json && exec $<TARGET_FILE:teeshm> plot plot-no-results")
 add_test(NAME cli_plot_no_gnuplot COMMAND ${EXPECT} 1 "gnuplot is not on PATH" -- sh -c "rm -rf plot-no-gnuplot && mkdir plot-no-gnuplot && cp plot-test/cached.json plot-no-gnuplot/ && PATH=/nonexistent exec $<TARGET_FILE:teeshm> plot plot-no-gnuplot")
-set_tests_properties(plot_compare cli_plot_no_gnuplot PROPERTIES FIXTURES_REQUIRED plot_files)
+# Sweep points are found by name (results of the compare above standing in): plots 4 and 5 drawn.
+add_test(NAME plot_sweep_names COMMAND sh -c "rm -rf plot-sweep && mkdir -p plot-sweep/sweep && cp plot-test/cached.json plot-sweep/sweep/size-4096-cached.json && cp plot-test/cached.json plot-sweep/sweep/size-65536-cached.json && cp plot-test/dynamic.json plot-sweep/sweep/vms-1-dynamic.json && cp plot-test/dynamic.json plot-sweep/sweep/vms-2-dynamic.json && $<TARGET_FILE:teeshm> plot plot-sweep && test -s plot-sweep/invoke-cost-vs-size.png && test -s plot-sweep/invoke-cost-vs-size.svg && test -s plot-sweep/scaling-vms.png && test -s plot-sweep/scaling-vms.svg && test ! -e plot-sweep/latency-cdf.png")
+set_tests_properties(plot_compare plot_sweep_names cli_plot_no_gnuplot PROPERTIES FIXTURES_REQUIRED plot_files)
 
 # The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
 set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc

@@ -13,6 +13,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 
 struct trace;
@@ -31,5 +32,14 @@ int cli_workload_load(const char *w, const struct workload_gen_params *gp, struc
  * allocator scatters them.
  */
 uint64_t cli_scatter_stride(uint64_t start, uint64_t n);
+
+struct opt_spec;
+/*
+ * The first argument that is neither an option of specs nor an option's
+ * value (a TRACE, a DIR), taken out of argv so opts_parse checks the rest;
+ * NULL if there is none.  Call again for a second one.
+ */
+const char *cli_take_positional(int *argc, char **argv, const struct opt_spec *specs,
+				size_t n_specs);
 
 #endif

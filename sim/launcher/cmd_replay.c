@@ -143,35 +143,6 @@ static bool leak_free(const json_t *doc)
 	return true;
 }
 
-/*
- * The one argument that is neither an option nor an option's value (TRACE,
- * NAME): taken out of argv so opts_parse checks the rest.  NULL if none.
- */
-static const char *take_positional(int *argc, char **argv, const struct opt_spec *specs,
-				   size_t n_specs)
-{
-	const char *found = NULL;
-	int i, j;
-	size_t k;
-
-	for (i = 1; i < *argc; i++) {
-		for (k = 0; k < n_specs && strcmp(argv[i], specs[k].name); k++)
-			;
-		if (k < n_specs) {
-			i += specs[k].kind != OPT_FLAG; /* skip its value */
-			continue;
-		}
-		if (argv[i][0] == '-' || found)
-			continue; /* an unknown option, or a second one: opts_parse says so */
-		found = argv[i];
-		for (j = i; j < *argc - 1; j++)
-			argv[j] = argv[j + 1];
-		(*argc)--;
-		i--;
-	}
-	return found;
-}
-
 static int load_profile(const char *path, struct profile *prof, const char *cmd)
 {
 	char err[256];
@@ -204,7 +175,7 @@ int cmd_replay(int argc, char **argv)
 	json_t *doc;
 	int rc, status = 1;
 
-	trace_path = take_positional(&argc, argv, specs, n_specs);
+	trace_path = cli_take_positional(&argc, argv, specs, n_specs);
 	rc = opts_parse("replay", argc, argv, specs, n_specs);
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -373,7 +344,7 @@ int cmd_gen(int argc, char **argv)
 	FILE *out = stdout;
 	int rc;
 
-	name = take_positional(&argc, argv, specs, n_specs);
+	name = cli_take_positional(&argc, argv, specs, n_specs);
 	rc = opts_parse("gen", argc, argv, specs, n_specs);
 	if (rc)
 		return rc > 0 ? 0 : 2;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/common/opts.h"
 #include "sim/hv/world_main.h"
 #include "sim/launcher/cli.h"
 #include "sim/normal/world_main.h"
@@ -23,6 +24,8 @@ static const struct {
 	  "compare a run's result with a baseline: exact on modeled figures, tolerance on host timings" },
 	{ "sweep", cmd_sweep,
 	  "replay one buffer of 4 KiB .. 64 MiB, and 1 .. 64 VMs, under every strategy (the #6142 curve)" },
+	{ "plot", cmd_plot,
+	  "draw a compare (and sweep) directory's results with gnuplot: PNG and SVG figures" },
 	{ "gen", cmd_gen, "write a generated workload trace (reuse-heavy, streaming, ...)" },
 	{ "layout", cmd_layout,
 	  "build the simulated DRAM, pass page lists from each guest to the secure view and verify them" },
@@ -42,6 +45,30 @@ static void usage(FILE *out)
 		if (commands[i].help)
 			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\nteeshm <command> --help describes a command's options.\n");
+}
+
+const char *cli_take_positional(int *argc, char **argv, const struct opt_spec *specs,
+				size_t n_specs)
+{
+	const char *found;
+	int i;
+	size_t k;
+
+	for (i = 1; i < *argc; i++) {
+		for (k = 0; k < n_specs && strcmp(argv[i], specs[k].name); k++)
+			;
+		if (k < n_specs) {
+			i += specs[k].kind != OPT_FLAG; /* skip its value */
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue; /* opts_parse will say what is wrong with it */
+		found = argv[i];
+		memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i - 1) * sizeof(argv[0]));
+		argv[--*argc] = NULL;
+		return found;
+	}
+	return NULL;
 }
 
 uint64_t cli_scatter_stride(uint64_t start, uint64_t n)
