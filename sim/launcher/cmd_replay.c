@@ -428,6 +428,61 @@ static uint64_t ns_per_invoke(const json_t *d)
 	return inv ? run_result_u64(d, "time", "modeled_ns", NULL) / inv : 0;
 }
 
+/*
+ * The macro runner: every generator at each VM count under every strategy,
+ * in one process each (deterministic), 8 invokes per VM; a table per
+ * workload of modeled us per invoke ("fail" when calls failed).
+ */
+static int sweep_macro(const char *dir, const struct profile *prof, const uint32_t *vm_counts,
+		       size_t n_counts)
+{
+	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc" };
+	const char *const *g;
+	char kind[96];
+	size_t i, s;
+	int status = 0;
+
+	for (g = workload_generator_names(); *g; g++) {
+		printf("\n%-12s %10s %10s %10s %10s   (%s, 8 invokes per VM)\n", "VMs", strategies[0],
+		       strategies[1], strategies[2], strategies[3], *g);
+		snprintf(kind, sizeof(kind), "macro-%s-vms", *g);
+		for (i = 0; i < n_counts; i++) {
+			struct workload_gen_params gp = { .vms = vm_counts[i], .seed = 1,
+							  .ops = 8 * vm_counts[i] };
+			struct trace *t = NULL;
+			char err[512];
+
+			if (cli_workload_load(*g, &gp, &t, err, sizeof(err))) {
+				fprintf(stderr, "teeshm sweep: %s\n", err);
+				return 1;
+			}
+			printf("%12u", vm_counts[i]);
+			for (s = 0; s < 4; s++) {
+				struct replay_config cfg = {
+					.strategy = strategies[s], .profile = prof,
+					.guest_ram_bytes = vm_counts[i] > 16 ? 16 << 20 : 48 << 20
+				};
+				struct replay_counts c;
+				json_t *d = replay_cfg(t, *g, &cfg, &c);
+
+				if (!d) {
+					printf(" %10s", "n/a");
+					continue;
+				}
+				status |= sweep_write(d, dir, kind, vm_counts[i], strategies[s]);
+				if (c.failures + c.divergences)
+					printf(" %10s", "fail");
+				else
+					printf(" %10.1f", ns_per_invoke(d) / 1000.0);
+				json_decref(d);
+			}
+			putchar('\n');
+			trace_free(t);
+		}
+	}
+	return status;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc" };
@@ -436,8 +491,10 @@ int cmd_sweep(int argc, char **argv)
 	static const uint32_t vm_counts[] = { 1, 2, 4, 8, 16, 64 };
 	const char *out_dir = "sweep-out", *profile_path = DEFAULT_PROFILE;
 	uint64_t invokes = 8;
+	bool macro = false;
 	struct opt_spec specs[] = {
 		OPT_SPEC_STR("--out", &out_dir, "results go to DIR/sweep/ (default sweep-out)"),
+		OPT_SPEC_FLAG("--macro", &macro, "also every generator x 1..64 VMs x every strategy (macro-*.json)"),
 		OPT_SPEC_STR("--profile", &profile_path, "platform profile (default cortex-a53)"),
 		OPT_SPEC_U64("--invokes", &invokes, 1, 10000, "invokes per buffer size (default 8)"),
 	};
@@ -516,5 +573,7 @@ int cmd_sweep(int argc, char **argv)
 		putchar('\n');
 		trace_free(t);
 	}
+	if (macro)
+		status |= sweep_macro(dir, &prof, vm_counts, sizeof(vm_counts) / sizeof(vm_counts[0]));
 	return status;
 }
