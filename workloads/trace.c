@@ -110,20 +110,6 @@ static const char *result_name(uint32_t value)
 	return NULL;
 }
 
-/* Fields big-endian, as OP-TEE's tee_uuid_to_octets: the textual UUID's digits in order. */
-static void uuid_octets(uint8_t o[16], const struct ta_uuid *u)
-{
-	o[0] = (uint8_t)(u->time_low >> 24);
-	o[1] = (uint8_t)(u->time_low >> 16);
-	o[2] = (uint8_t)(u->time_low >> 8);
-	o[3] = (uint8_t)u->time_low;
-	o[4] = (uint8_t)(u->time_mid >> 8);
-	o[5] = (uint8_t)u->time_mid;
-	o[6] = (uint8_t)(u->time_hi_and_version >> 8);
-	o[7] = (uint8_t)u->time_hi_and_version;
-	memcpy(o + 8, u->clock_seq_and_node, 8);
-}
-
 static const char *dir_name(uint32_t dir)
 {
 	switch (dir) {
@@ -675,7 +661,7 @@ static int parse_open(struct parser *p, struct trace_op *op, struct vm_info *v)
 	for (i = 0; i < N_NAMED_TAS; i++) {
 		if (tok_is(&t[3], tas[i].name)) {
 			op->ta = (enum trace_ta)i;
-			uuid_octets(op->uuid, &tas[i].uuid);
+			ta_uuid_to_octets(op->uuid, &tas[i].uuid);
 		}
 	}
 	if (op->ta == TRACE_TA_UUID) {
@@ -688,7 +674,7 @@ static int parse_open(struct parser *p, struct trace_op *op, struct vm_info *v)
 				    show_tok(b, &t[3]));
 		/* A known TA by UUID is that TA: one canonical spelling. */
 		for (i = 0; i < N_NAMED_TAS; i++) {
-			uuid_octets(known, &tas[i].uuid);
+			ta_uuid_to_octets(known, &tas[i].uuid);
 			if (!memcmp(known, op->uuid, 16))
 				op->ta = (enum trace_ta)i;
 		}

@@ -47,6 +47,23 @@ struct ta_uuid {
 	uint8_t clock_seq_and_node[8];
 };
 
+/* The 16 octets the message ABI carries: fields big-endian, as OP-TEE's tee_uuid_to_octets. */
+static inline void ta_uuid_to_octets(uint8_t o[16], const struct ta_uuid *u)
+{
+	unsigned i;
+
+	o[0] = (uint8_t)(u->time_low >> 24);
+	o[1] = (uint8_t)(u->time_low >> 16);
+	o[2] = (uint8_t)(u->time_low >> 8);
+	o[3] = (uint8_t)u->time_low;
+	o[4] = (uint8_t)(u->time_mid >> 8);
+	o[5] = (uint8_t)u->time_mid;
+	o[6] = (uint8_t)(u->time_hi_and_version >> 8);
+	o[7] = (uint8_t)u->time_hi_and_version;
+	for (i = 0; i < 8; i++)
+		o[8 + i] = u->clock_seq_and_node[i];
+}
+
 #define TA_ECHO_UUID \
 	{ 0x7ee5e000, 0xec40, 0x4c3a, { 0x9f, 0x10, 0x2b, 0x6e, 0x11, 0x5a, 0x00, 0x01 } }
 #define TA_STORAGE_UUID \

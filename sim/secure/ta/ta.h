@@ -70,8 +70,6 @@ extern const struct ta_ops ta_bigload_ops;
 /* The TA with this UUID, or NULL. */
 const struct ta_ops *ta_find(const struct ta_uuid *uuid);
 
-/* UUID <-> 16 octets, fields big-endian (OP-TEE's tee_uuid_to_octets). */
-void ta_uuid_to_octets(uint8_t octets[16], const struct ta_uuid *uuid);
 void ta_uuid_from_octets(struct ta_uuid *uuid, const uint8_t octets[16]);
 
 /*

@@ -26,19 +26,6 @@ const struct ta_ops *ta_find(const struct ta_uuid *uuid)
 	return NULL;
 }
 
-void ta_uuid_to_octets(uint8_t o[16], const struct ta_uuid *u)
-{
-	o[0] = (uint8_t)(u->time_low >> 24);
-	o[1] = (uint8_t)(u->time_low >> 16);
-	o[2] = (uint8_t)(u->time_low >> 8);
-	o[3] = (uint8_t)u->time_low;
-	o[4] = (uint8_t)(u->time_mid >> 8);
-	o[5] = (uint8_t)u->time_mid;
-	o[6] = (uint8_t)(u->time_hi_and_version >> 8);
-	o[7] = (uint8_t)u->time_hi_and_version;
-	memcpy(o + 8, u->clock_seq_and_node, 8);
-}
-
 void ta_uuid_from_octets(struct ta_uuid *u, const uint8_t o[16])
 {
 	u->time_low = (uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 | (uint32_t)o[2] << 8 | o[3];
