@@ -33,6 +33,9 @@ target_compile_definitions(test_6142 PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_D
 teeshm_unit_test(NAME test_trace SOURCES tests/unit/test_trace.c LIBS teeshm_workloads)
 target_compile_definitions(test_trace PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_gen SOURCES tests/unit/test_gen.c LIBS teeshm_workloads)
+teeshm_unit_test(NAME test_faults SOURCES tests/integration/test_faults.c
+  tests/integration/inproc_world.c LIBS teeshm_workloads PkgConfig::JANSSON TIMEOUT 300)
+target_compile_definitions(test_faults PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 teeshm_unit_test(NAME test_replay SOURCES tests/integration/test_replay.c
   LIBS teeshm_workloads PkgConfig::JANSSON TIMEOUT 300)
 target_compile_definitions(test_replay PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
@@ -134,5 +137,5 @@ set_tests_properties(plot_compare plot_sweep_names cli_plot_no_gnuplot PROPERTIE
 
 # The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
 set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc
-  test_normal_world test_strategy_nw test_carveout test_rpc_strategy test_cached test_carveout_vm
+  test_normal_world test_strategy_nw test_carveout test_rpc_strategy test_cached test_carveout_vm test_faults
   PROPERTIES LABELS threads)
