@@ -136,6 +136,17 @@ add_test(NAME cli_plot_no_gnuplot COMMAND ${EXPECT} 1 "gnuplot is not on PATH" -
 add_test(NAME plot_sweep_names COMMAND sh -c "rm -rf plot-sweep && mkdir -p plot-sweep/sweep && cp plot-test/cached.json plot-sweep/sweep/size-4096-cached.json && cp plot-test/cached.json plot-sweep/sweep/size-65536-cached.json && cp plot-test/dynamic.json plot-sweep/sweep/vms-1-dynamic.json && cp plot-test/dynamic.json plot-sweep/sweep/vms-2-dynamic.json && $<TARGET_FILE:teeshm> plot plot-sweep && test -s plot-sweep/invoke-cost-vs-size.png && test -s plot-sweep/invoke-cost-vs-size.svg && test -s plot-sweep/scaling-vms.png && test -s plot-sweep/scaling-vms.svg && test ! -e plot-sweep/latency-cdf.png")
 set_tests_properties(plot_compare plot_sweep_names cli_plot_no_gnuplot PROPERTIES FIXTURES_REQUIRED plot_files)
 
+# valgrind memcheck over the integration tests (the plain build: no sanitizer runtime, no
+# jemalloc in test binaries): any memory error or definite leak fails.
+find_program(VALGRIND valgrind)
+if(VALGRIND AND NOT TEESHM_SANITIZE AND NOT TEESHM_TSAN)
+  foreach(t test_hv_inproc test_cached test_carveout_vm test_teec_inproc test_rpc_strategy test_carveout)
+    add_test(NAME memcheck_${t} COMMAND ${VALGRIND} -q --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite $<TARGET_FILE:${t}>)
+    set_tests_properties(memcheck_${t} PROPERTIES TIMEOUT 300)
+  endforeach()
+endif()
+
 # The tests whose code runs on several threads; `make check` also runs them under ThreadSanitizer.
 set_tests_properties(test_smc_channel test_secure_world test_teec_inproc test_hv_inproc
   test_normal_world test_strategy_nw test_carveout test_rpc_strategy test_cached test_carveout_vm test_faults
