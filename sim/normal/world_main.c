@@ -43,6 +43,7 @@ struct slice_map {
 	void *host;
 	uint64_t bytes;
 	uint64_t window_ipa;  /* where GET_SHM_CONFIG must say it is */
+	uint64_t file_offset; /* of the guest part in the DRAM memfd */
 };
 
 /*
@@ -69,8 +70,9 @@ static int map_carveout_slice(const struct dram *dram, const struct stage2_map *
 	if ((rc = carveout_window_ipa(s2->ipa_base, (uint64_t)s2->n_chunks * s2->chunk_bytes,
 				      slice.guest_bytes, &out->window_ipa)))
 		return ts_errf(err, err_len, rc, "carveout window: no IPA room below 4 GiB");
+	out->file_offset = co->file_offset + (pa_addr(slice.guest_pa) - pa_addr(co->base));
 	p = mmap(NULL, slice.guest_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, dram->fd,
-		 (off_t)(co->file_offset + (pa_addr(slice.guest_pa) - pa_addr(co->base))));
+		 (off_t)out->file_offset);
 	if (p == MAP_FAILED)
 		return ts_errf(err, err_len, TS_ENOMEM, "mapping the carveout slice: %s",
 			       strerror(errno));
@@ -124,6 +126,55 @@ static int replay_own_ops(const struct trace *t, uint16_t vm, struct optee_drv *
 		rc = replay_vm_op(v, op, c, err, err_bytes);
 	}
 	replay_vm_destroy(v);
+	return rc;
+}
+
+/*
+ * The isolation the host MMU gives this guest, checked from inside: no
+ * descriptor of the DRAM memfd is left open, and every mapping of it in
+ * this process lies in the guest's own RAM or its own carveout part.  So no
+ * bug of the guest's (or a hostile guest) can reach secure memory or
+ * another guest's RAM.  0, or TS_EACCES with what is wrong in why.
+ */
+static int check_isolation(const struct dram_region *ram, const struct dram_region *co_allowed,
+			   const struct slice_map *slice, char *why, size_t why_bytes)
+{
+	char line[512], path[64], target[256];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int fd, rc = 0;
+
+	if (!maps)
+		return ts_errf(why, why_bytes, TS_EIO, "cannot read /proc/self/maps");
+	while (!rc && fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi, off;
+
+		if (!strstr(line, "teeshm-dram") ||
+		    sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3)
+			continue;
+		if (off >= ram->file_offset && off + (hi - lo) <= ram->file_offset + ram->size_bytes)
+			continue;
+		if (co_allowed && off >= co_allowed->file_offset &&
+		    off + (hi - lo) <= co_allowed->file_offset + co_allowed->size_bytes)
+			continue;
+		if (slice->host && off >= slice->file_offset &&
+		    off + (hi - lo) <= slice->file_offset + slice->bytes)
+			continue;
+		rc = ts_errf(why, why_bytes, TS_EACCES, "DRAM mapped outside the guest: offset "
+			     "0x%lx + 0x%lx", off, hi - lo);
+	}
+	fclose(maps);
+	for (fd = 0; !rc && fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, "teeshm-dram"))
+			rc = ts_errf(why, why_bytes, TS_EACCES, "the DRAM memfd is still open (fd %d)",
+				     fd);
+	}
 	return rc;
 }
 
@@ -232,6 +283,18 @@ int guest_world_main(int argc, char **argv)
 	/* Its RAM is mapped: drop the DRAM memfd so the guest cannot map anything else later. */
 	close(dram->fd);
 	dram->fd = -1;
+	{
+		const struct dram_region *ram = dram_region_find(dram->layout, DRAM_GUEST_RAM,
+								 (uint32_t)vm);
+
+		if ((rc = check_isolation(ram, carveout_view ? dram_region_find(dram->layout,
+										DRAM_CARVEOUT, 0) :
+							       NULL,
+					  &slice, err, sizeof(err)))) {
+			fprintf(stderr, "teeshm world-guest %" PRIu64 ": isolation: %s\n", vm, err);
+			goto out;
+		}
+	}
 	mb = channels_mailbox(&ch, (uint32_t)mailbox);
 	smc_mailbox_client_init(&client, mb, SMC_MAILBOX_DEFAULT_SPIN_NS, SMC_MAILBOX_DEFAULT_TIMEOUT_MS);
 	conduit = smc_mailbox_conduit(&client);
