@@ -746,7 +746,7 @@ int core_mm_check(struct core_mm *mm)
 {
 	struct leaf_count lc = { 0 };
 	uint64_t mapped = 0, lazy = 0, runs = 0, static_pages = 0, lazy_listed = 0;
-	uint32_t used = 0, i;
+	uint32_t used = 0, i, n_lazy;
 	const struct core_mapping *m;
 	int rc;
 
@@ -780,12 +780,14 @@ int core_mm_check(struct core_mm *mm)
 		if (n != v->n_mappings || pages != v->mapped_pages || (!v->alive && n))
 			return TS_EINVAL;
 	}
-	for (m = mm->lazy; m && lazy_listed <= mm->cfg.max_mappings; m = m->vm_next) {
+	/* The walk is bounded by mappings (a cycle must end it), not by the pages they hold. */
+	for (m = mm->lazy, n_lazy = 0; m && n_lazy <= mm->cfg.max_mappings;
+	     m = m->vm_next, n_lazy++) {
 		if (m->state != CORE_MAPPING_LAZY)
 			return TS_EINVAL;
 		lazy_listed += m->n_pages;
 	}
-	return lazy_listed == lazy ? 0 : TS_EINVAL;
+	return lazy_listed == lazy && !m ? 0 : TS_EINVAL;
 }
 
 int core_mm_check_vm_clean(const struct core_mm *mm, uint16_t vm)
