@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sim/common/optee_smc.h"
+#include "sim/common/ta_ids.h"
 #include "sim/normal/teec_sim.h"
 #include "tests/integration/inproc_world.h"
 
@@ -275,4 +276,39 @@ void inproc_hv_down(struct inproc_hv *hv)
 	dram_view_close(hv->ns);
 	dram_destroy(hv->dram);
 	memset(hv, 0, sizeof(*hv));
+}
+
+uint32_t inproc_sum_bytes(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += p[i];
+	return s;
+}
+
+void inproc_transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemory *in_shm,
+			     size_t ioff, size_t n, uint32_t out_type, TEEC_SharedMemory *out_shm,
+			     size_t ooff, size_t room)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+	const uint8_t *src = in_shm->buffer;
+	const uint8_t *dst = out_shm->buffer;
+	size_t i;
+
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(in_type, out_type, TEEC_VALUE_INOUT, TEEC_NONE);
+	op.params[0].memref.parent = in_shm;
+	op.params[0].memref.offset = ioff;
+	op.params[0].memref.size = n;
+	op.params[1].memref.parent = out_shm;
+	op.params[1].memref.offset = ooff;
+	op.params[1].memref.size = room;
+	assert_int_equal(TEEC_InvokeCommand(s, TA_ECHO_CMD_TRANSFORM, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(op.params[1].memref.size, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(dst[ooff + i], src[ioff + i] ^ 0xA5);
+	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(src + ioff, n));
 }

@@ -142,4 +142,15 @@ void inproc_hv_guest_orphan(struct inproc_hv *hv, uint32_t id);
 /* Every guest left and its memory unmapped, then the mediator, the secure world, DRAM. */
 void inproc_hv_down(struct inproc_hv *hv);
 
+/* The echo TA's checksum of n bytes (p2.b of TRANSFORM). */
+uint32_t inproc_sum_bytes(const uint8_t *p, size_t n);
+/*
+ * Echo TRANSFORM from [ioff, ioff + n) of in_shm into out_shm at ooff (room
+ * bytes offered), by the given WHOLE / PARTIAL memref types; asserts success,
+ * the size written back, every byte (in ^ 0xA5) and the checksum.
+ */
+void inproc_transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemory *in_shm,
+			     size_t ioff, size_t n, uint32_t out_type, TEEC_SharedMemory *out_shm,
+			     size_t ooff, size_t room);
+
 #endif

@@ -175,16 +175,6 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));
 }
 
-static uint32_t sum_bytes(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s += p[i];
-	return s;
-}
-
 static bool in_carveout(const struct world *w, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -241,7 +231,7 @@ static void test_echo_temp(void **state)
 		assert_int_equal(out[i], in[i] ^ 0xA5);
 	assert_int_equal(out[n], 0); /* only what the TA produced was copied back */
 	assert_int_equal(op.params[2].value.a, 101);
-	assert_int_equal(op.params[2].value.b, sum_bytes(in, n));
+	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(in, n));
 	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.temp_bounces, 2);
 	assert_int_equal(st.temp_bytes_in, n);  /* the OUTPUT memref is not copied in */
@@ -304,31 +294,6 @@ static void test_echo_temp(void **state)
 	world_down(&w);
 }
 
-static void transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemory *in_shm,
-			     size_t ioff, size_t n, uint32_t out_type, TEEC_SharedMemory *out_shm,
-			     size_t ooff, size_t room)
-{
-	TEEC_Operation op;
-	uint32_t origin;
-	const uint8_t *src = in_shm->buffer;
-	const uint8_t *dst = out_shm->buffer;
-	size_t i;
-
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(in_type, out_type, TEEC_VALUE_INOUT, TEEC_NONE);
-	op.params[0].memref.parent = in_shm;
-	op.params[0].memref.offset = ioff;
-	op.params[0].memref.size = n;
-	op.params[1].memref.parent = out_shm;
-	op.params[1].memref.offset = ooff;
-	op.params[1].memref.size = room;
-	assert_int_equal(TEEC_InvokeCommand(s, TA_ECHO_CMD_TRANSFORM, &op, &origin), TEEC_SUCCESS);
-	assert_int_equal(op.params[1].memref.size, n);
-	for (i = 0; i < n; i++)
-		assert_int_equal(dst[ooff + i], src[ioff + i] ^ 0xA5);
-	assert_int_equal(op.params[2].value.b, sum_bytes(src + ioff, n));
-}
-
 /*
  * Allocated blocks live in the carveout itself (zero copy, PARTIAL windows
  * reach exactly their bytes); registered client memory, in guest RAM or on the
@@ -372,9 +337,9 @@ static void test_registered_partial(void **state)
 	assert_int_equal(st0.pages_held, 0);
 
 	fill(a_in.buffer, a_in.size, 11);
-	transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
+	inproc_transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &a_out, 0, 20000);
-	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &a_in, 4000, 9000,
+	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &a_in, 4000, 9000,
 			 TEEC_MEMREF_PARTIAL_OUTPUT, &a_out, 7001, 12000);
 	/* PARTIAL_INOUT touches only its window. */
 	fill(a_io.buffer, a_io.size, 5);
@@ -400,7 +365,7 @@ static void test_registered_partial(void **state)
 	h_in = (TEEC_SharedMemory){ .buffer = heap_in, .size = 30000, .flags = TEEC_MEM_INPUT };
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_in), TEEC_SUCCESS);
 	memset(a_out.buffer, 0, a_out.size);
-	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &h_in, 123, 15000, TEEC_MEMREF_WHOLE,
+	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &h_in, 123, 15000, TEEC_MEMREF_WHOLE,
 			 &a_out, 0, 20000);
 	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.shadow_bytes_in, 15000);

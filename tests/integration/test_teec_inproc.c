@@ -142,16 +142,6 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));
 }
 
-static uint32_t sum_bytes(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s += p[i];
-	return s;
-}
-
 /* TEMP input/output/inout memrefs and values carry data both ways through the echo TA. */
 static void test_echo_temp_memrefs(void **state)
 {
@@ -198,7 +188,7 @@ static void test_echo_temp_memrefs(void **state)
 		assert_int_equal(out[i], in[i] ^ 0xA5);
 	assert_int_equal(out[n], 0);
 	assert_int_equal(op.params[2].value.a, 101);
-	assert_int_equal(op.params[2].value.b, sum_bytes(in, n));
+	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(in, n));
 
 	/* TEMP inout: every byte + 1, in place. */
 	fill(io, 9000, 7);
@@ -293,32 +283,6 @@ static void test_echo_short_buffer(void **state)
 	world_down(&w);
 }
 
-/* One TRANSFORM from in[ioff, +n) to out[ooff, +room); checks the bytes and the reported size. */
-static void transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemory *in_shm,
-			     size_t ioff, size_t n, uint32_t out_type, TEEC_SharedMemory *out_shm,
-			     size_t ooff, size_t room)
-{
-	TEEC_Operation op;
-	uint32_t origin;
-	const uint8_t *src = in_shm->buffer;
-	const uint8_t *dst = out_shm->buffer;
-	size_t i;
-
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(in_type, out_type, TEEC_VALUE_INOUT, TEEC_NONE);
-	op.params[0].memref.parent = in_shm;
-	op.params[0].memref.offset = ioff;
-	op.params[0].memref.size = n;
-	op.params[1].memref.parent = out_shm;
-	op.params[1].memref.offset = ooff;
-	op.params[1].memref.size = room;
-	assert_int_equal(TEEC_InvokeCommand(s, TA_ECHO_CMD_TRANSFORM, &op, &origin), TEEC_SUCCESS);
-	assert_int_equal(op.params[1].memref.size, n);
-	for (i = 0; i < n; i++)
-		assert_int_equal(dst[ooff + i], src[ioff + i] ^ 0xA5);
-	assert_int_equal(op.params[2].value.b, sum_bytes(src + ioff, n));
-}
-
 /* Allocated, in-RAM registered and shadowed registered blocks, as WHOLE and PARTIAL memrefs. */
 static void test_echo_registered_memrefs(void **state)
 {
@@ -348,9 +312,9 @@ static void test_echo_registered_memrefs(void **state)
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_io), TEEC_SUCCESS);
 	assert_true(guest_mem_contains(&w.l.gm, a_in.buffer, a_in.size));
 	fill(a_in.buffer, a_in.size, 11);
-	transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
+	inproc_transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &a_out, 0, 20000);
-	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &a_in, 4000, 9000, TEEC_MEMREF_WHOLE,
+	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &a_in, 4000, 9000, TEEC_MEMREF_WHOLE,
 			 &a_out, 0, 0);
 	/* PARTIAL_INOUT through INC_INPLACE touches only its window. */
 	fill(a_io.buffer, a_io.size, 5);
@@ -384,10 +348,10 @@ static void test_echo_registered_memrefs(void **state)
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_out), TEEC_SUCCESS);
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_io), TEEC_SUCCESS);
 	fill(heap_in, 30000, 21); /* after registering: the copy happens at invoke */
-	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &h_in, 123, 25000,
+	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &h_in, 123, 25000,
 			 TEEC_MEMREF_PARTIAL_OUTPUT, &h_out, 4000, 26000);
 	assert_int_equal(heap_out[3999], 0);
-	transform_memref(&s, TEEC_MEMREF_WHOLE, &h_in, 0, 30000, TEEC_MEMREF_WHOLE, &h_out, 0, 0);
+	inproc_transform_memref(&s, TEEC_MEMREF_WHOLE, &h_in, 0, 30000, TEEC_MEMREF_WHOLE, &h_out, 0, 0);
 	fill(heap_io, 7000, 9);
 	op.paramTypes =
 		TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
@@ -410,7 +374,7 @@ static void test_echo_registered_memrefs(void **state)
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &r_io), TEEC_SUCCESS);
 	optee_drv_get_stats(w.l.drv, &st);
 	fill(ram + 333, 8000, 13);
-	transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &r_io, 0, 3000, TEEC_MEMREF_PARTIAL_OUTPUT,
+	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &r_io, 0, 3000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &r_io, 4000, 4000);
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	op.params[0].memref.parent = &r_io;
