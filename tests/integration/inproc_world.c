@@ -312,3 +312,22 @@ void inproc_transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemor
 		assert_int_equal(dst[ooff + i], src[ioff + i] ^ 0xA5);
 	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(src + ioff, n));
 }
+
+TEEC_Result inproc_storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *buf, size_t *size,
+			      uint32_t *origin)
+{
+	TEEC_Operation op;
+	TEEC_Result res;
+
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT,
+					 cmd == TA_STORAGE_CMD_WRITE ? TEEC_MEMREF_TEMP_INPUT
+								     : TEEC_MEMREF_TEMP_OUTPUT,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = id;
+	op.params[1].tmpref.buffer = buf;
+	op.params[1].tmpref.size = *size;
+	res = TEEC_InvokeCommand(s, cmd, &op, origin);
+	*size = op.params[1].tmpref.size;
+	return res;
+}

@@ -153,4 +153,11 @@ void inproc_transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemor
 			     size_t ioff, size_t n, uint32_t out_type, TEEC_SharedMemory *out_shm,
 			     size_t ooff, size_t room);
 
+/*
+ * The storage TA's WRITE (buf in) or READ (buf out) of object id through a
+ * TEMP memref of *size bytes; *size gets the size the TA wrote back.
+ */
+TEEC_Result inproc_storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *buf, size_t *size,
+			      uint32_t *origin);
+
 #endif

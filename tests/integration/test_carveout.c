@@ -414,25 +414,6 @@ static void test_registered_partial(void **state)
 	world_down(&w);
 }
 
-static TEEC_Result storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *buf, size_t *size,
-			      uint32_t *origin)
-{
-	TEEC_Operation op;
-	TEEC_Result res;
-
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT,
-					 cmd == TA_STORAGE_CMD_WRITE ? TEEC_MEMREF_TEMP_INPUT
-								     : TEEC_MEMREF_TEMP_OUTPUT,
-					 TEEC_NONE, TEEC_NONE);
-	op.params[0].value.a = id;
-	op.params[1].tmpref.buffer = buf;
-	op.params[1].tmpref.size = *size;
-	res = TEEC_InvokeCommand(s, cmd, &op, origin);
-	*size = op.params[1].tmpref.size;
-	return res;
-}
-
 /*
  * The storage TA's RPC buffers (SHM_ALLOC) and, without RPC_ARG, its RPC
  * args (RPC_ALLOC) come from the carveout: the data round-trips through the
@@ -453,21 +434,21 @@ static void storage_rpc(bool no_rpc_arg)
 	inproc_open_session(&ctx, &s, &storage_uuid);
 	fill(data, n, 17);
 	size = n;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
 	books_ok(&w);
 	memset(back, 0, n + 100);
 	size = n + 100;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
 			 TEEC_SUCCESS);
 	assert_int_equal(size, n);
 	assert_memory_equal(back, data, n);
 	size = 100;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
 			 TEEC_ERROR_SHORT_BUFFER);
 	assert_int_equal(size, n);
 	size = 10;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
 			 TEEC_ERROR_ITEM_NOT_FOUND);
 	optee_drv_get_stats(w.l.drv, &st);
 	assert_true(st.rpc_cmd_shm_alloc >= 3);

@@ -426,25 +426,6 @@ static void test_echo_registered_memrefs(void **state)
 	world_down(&w);
 }
 
-static TEEC_Result storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *buf, size_t *size,
-			      uint32_t *origin)
-{
-	TEEC_Operation op;
-	TEEC_Result res;
-
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT,
-					 cmd == TA_STORAGE_CMD_WRITE ? TEEC_MEMREF_TEMP_INPUT
-								     : TEEC_MEMREF_TEMP_OUTPUT,
-					 TEEC_NONE, TEEC_NONE);
-	op.params[0].value.a = id;
-	op.params[1].tmpref.buffer = buf;
-	op.params[1].tmpref.size = *size;
-	res = TEEC_InvokeCommand(s, cmd, &op, origin);
-	*size = op.params[1].tmpref.size;
-	return res;
-}
-
 /* The storage TA's objects live in the supplicant, reached by RPC SHM_ALLOC, FS and SHM_FREE. */
 static void test_storage_rpc(void **state)
 {
@@ -462,28 +443,28 @@ static void test_storage_rpc(void **state)
 	inproc_open_session(&ctx, &s, &storage_uuid);
 	fill(data, n, 17);
 	size = n;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
 	memset(back, 0, n + 100);
 	size = n + 100;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
 			 TEEC_SUCCESS);
 	assert_int_equal(size, n);
 	assert_memory_equal(back, data, n);
 	/* Too small a buffer: the object's size comes back. */
 	size = 100;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
 			 TEEC_ERROR_SHORT_BUFFER);
 	assert_int_equal(size, n);
 	size = 10;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
 			 TEEC_ERROR_ITEM_NOT_FOUND);
 	/* Overwrite with an empty object (a NULL memref on the FS RPC). */
 	size = 0;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
 	size = 50;
-	assert_int_equal(storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
+	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
 			 TEEC_SUCCESS);
 	assert_int_equal(size, 0);
 	optee_drv_get_stats(w.l.drv, &st);
@@ -593,10 +574,10 @@ static void *client_thread(void *p)
 		for (i = 0; i < n; i++)
 			data[i] = (uint8_t)(i + r * 7 + a->id * 13);
 		size = n;
-		if (storage_io(&st, TA_STORAGE_CMD_WRITE, a->id * 100 + r, data, &size, &origin))
+		if (inproc_storage_io(&st, TA_STORAGE_CMD_WRITE, a->id * 100 + r, data, &size, &origin))
 			a->failures++;
 		size = sizeof(back);
-		if (storage_io(&st, TA_STORAGE_CMD_READ, a->id * 100 + r, back, &size, &origin) ||
+		if (inproc_storage_io(&st, TA_STORAGE_CMD_READ, a->id * 100 + r, back, &size, &origin) ||
 		    size != n || memcmp(back, data, n))
 			a->failures++;
 		memset(&op, 0, sizeof(op));
