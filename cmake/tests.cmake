@@ -136,6 +136,22 @@ add_test(NAME cli_plot_no_gnuplot COMMAND ${EXPECT} 1 "gnuplot is not on PATH" -
 add_test(NAME plot_sweep_names COMMAND sh -c "rm -rf plot-sweep && mkdir -p plot-sweep/sweep && cp plot-test/cached.json plot-sweep/sweep/size-4096-cached.json && cp plot-test/cached.json plot-sweep/sweep/size-65536-cached.json && cp plot-test/dynamic.json plot-sweep/sweep/vms-1-dynamic.json && cp plot-test/dynamic.json plot-sweep/sweep/vms-2-dynamic.json && $<TARGET_FILE:teeshm> plot plot-sweep && test -s plot-sweep/invoke-cost-vs-size.png && test -s plot-sweep/invoke-cost-vs-size.svg && test -s plot-sweep/scaling-vms.png && test -s plot-sweep/scaling-vms.svg && test ! -e plot-sweep/latency-cdf.png")
 set_tests_properties(plot_compare plot_sweep_names cli_plot_no_gnuplot PROPERTIES FIXTURES_REQUIRED plot_files)
 
+# teeshm report: the page's logic on hand-made directories, then the CLI on the compare above
+# (copied, as report redraws the figures), then the page in headless Chromium (plain build only:
+# the browser is the slow part and sanitizers add nothing to it).
+teeshm_unit_test(NAME test_report SOURCES tests/unit/test_report.c sim/launcher/report.c
+  sim/launcher/run_result.c LIBS teeshm_common PkgConfig::JANSSON)
+add_test(NAME report_compare COMMAND sh -c "rm -rf report-test && cp -r plot-test report-test && $<TARGET_FILE:teeshm> report report-test && grep -q 'id=\"fig-waste-over-time\"' report-test/report.html && grep -q 'cpu.mhz' report-test/report.html && test ! -e report-test/report.html.tmp")
+add_test(NAME cli_report_missing_dir COMMAND ${EXPECT} 2 "report-missing-dir: cannot read" -- $<TARGET_FILE:teeshm> report report-missing-dir)
+add_test(NAME cli_report_unlike_runs COMMAND ${EXPECT} 2 "are results of different runs" -- sh -c "rm -rf report-unlike && mkdir report-unlike && cp plot-test/cached.json report-unlike/ && sed 's/\"workload\": \"multi-vm\"/\"workload\": \"gp-xtest\"/' plot-test/dynamic.json >report-unlike/dynamic.json && exec $<TARGET_FILE:teeshm> report report-unlike")
+add_test(NAME cli_report_no_gnuplot COMMAND ${EXPECT} 1 "gnuplot is not on PATH" -- sh -c "rm -rf report-no-gnuplot && mkdir report-no-gnuplot && cp plot-test/cached.json report-no-gnuplot/ && PATH=/nonexistent $<TARGET_FILE:teeshm> report report-no-gnuplot; rc=$? && grep -q 'teeshm plot failed on this directory' report-no-gnuplot/report.html && exit $rc")
+set_tests_properties(report_compare cli_report_unlike_runs cli_report_no_gnuplot PROPERTIES FIXTURES_REQUIRED plot_files)
+if(NOT TEESHM_SANITIZE AND NOT TEESHM_TSAN)
+  add_test(NAME report_in_chromium COMMAND ${CMAKE_SOURCE_DIR}/tests/browser/report-in-chromium.sh
+    $<TARGET_FILE:teeshm> ${CMAKE_BINARY_DIR}/test-output/report)
+  set_tests_properties(report_in_chromium PROPERTIES TIMEOUT 300)
+endif()
+
 # valgrind memcheck over the integration tests (the plain build: no sanitizer runtime, no
 # jemalloc in test binaries): any memory error or definite leak fails.
 find_program(VALGRIND valgrind)

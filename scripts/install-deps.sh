@@ -15,6 +15,7 @@ packages=(
 	libjansson-dev                         # reading result JSON (run, compare, gate)
 	gnuplot-nox                            # plots (pngcairo and svg terminals)
 	valgrind                               # callgrind instruction counts, memcheck
+	chromium fonts-dejavu-core             # the HTML report's browser test (headless)
 )
 
 missing=()

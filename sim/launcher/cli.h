@@ -14,6 +14,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 
 struct trace;

@@ -296,7 +296,9 @@ static int load_dir(const char *dir, bool sweep, struct plot_docs *docs, char *e
 		}
 		schema = json_string_value(json_object_get(doc, "schema"));
 		if (!schema || strcmp(schema, RUN_RESULT_SCHEMA)) {
-			note("skipping %s: not a %s document", path, RUN_RESULT_SCHEMA);
+			/* compare's own configuration (compare.json) is expected here: no note */
+			if (!schema || strcmp(schema, "teeshm.compare/1"))
+				note("skipping %s: not a %s document", path, RUN_RESULT_SCHEMA);
 			json_decref(doc);
 			continue;
 		}

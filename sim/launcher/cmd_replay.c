@@ -32,6 +32,10 @@
 
 #define DEFAULT_PROFILE TEESHM_PROFILE_DIR "/cortex-a53.ini"
 
+#ifndef TEESHM_VERSION
+#define TEESHM_VERSION "unknown"
+#endif
+
 /* Is name one of the generators? */
 static bool is_generator(const char *name)
 {
@@ -212,6 +216,85 @@ int cmd_replay(int argc, char **argv)
 	return status;
 }
 
+/* Where a workload name leads (cli_workload_load's order). */
+static const char *workload_source(const char *w)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!strchr(w, '/') && !strchr(w, '.')) {
+		snprintf(path, sizeof(path), "%s/%s.trace", TEESHM_WORKLOAD_DIR, w);
+		if (!stat(path, &st))
+			return "bundled";
+		if (is_generator(w))
+			return "generator";
+	}
+	return "file";
+}
+
+/*
+ * DIR/compare.json, schema teeshm.compare/1: what `teeshm report` needs to
+ * say how the results came to be -- the command, the workload, the profile's
+ * every figure and which strategies ran.  0, or TS_EIO/TS_ENOMEM with err.
+ */
+static int write_compare_config(const char *path, int argc, char **argv, const char *workload,
+				const struct trace *t, const struct workload_gen_params *gp,
+				const char *profile_path, const struct profile *prof,
+				const char *const *strategies, json_t *const *docs, size_t n,
+				char *err, size_t err_bytes)
+{
+	json_t *root = json_object(), *cmd = json_array(), *w = json_object();
+	json_t *pr = json_object(), *values = json_object(), *runs = json_array();
+	bool gen = !strcmp(workload_source(workload), "generator");
+	char file[64];
+	size_t i;
+	int rc, bad = !root || !cmd || !w || !pr || !values || !runs;
+
+	bad |= json_array_append_new(cmd, json_string("teeshm"));
+	for (i = 0; i < (size_t)argc; i++)
+		bad |= json_array_append_new(cmd, json_string(argv[i]));
+	bad |= json_object_set_new(w, "name", json_string(workload));
+	bad |= json_object_set_new(w, "source", json_string(workload_source(workload)));
+	bad |= json_object_set_new(w, "ops", json_integer((json_int_t)t->n_ops));
+	bad |= json_object_set_new(w, "vms", json_integer(t->n_vms ? t->n_vms : 1));
+	if (gen) {
+		bad |= json_object_set_new(w, "seed", json_integer((json_int_t)(gp->seed ? gp->seed : 1)));
+		if (gp->ops)
+			bad |= json_object_set_new(w, "invokes", json_integer(gp->ops));
+	}
+#define PROFILE_VALUE(sec, key, field, lo, hi)                                              \
+	if (!json_object_get(values, #sec))                                                 \
+		bad |= json_object_set_new(values, #sec, json_object());                    \
+	bad |= json_object_set_new(json_object_get(values, #sec),                           \
+				   !strcmp(#field, "memcpy_milli_bytes_per_cycle") ? #field : #key, \
+				   json_integer((json_int_t)prof->field));
+	PROFILE_U64_FIELDS(PROFILE_VALUE)
+#undef PROFILE_VALUE
+	bad |= json_object_set_new(pr, "name", json_string(prof->name));
+	bad |= json_object_set_new(pr, "description", json_string(prof->description));
+	bad |= json_object_set_new(pr, "path", json_string(profile_path));
+	bad |= json_object_set_new(pr, "values", values);
+	for (i = 0; i < n; i++) {
+		json_t *one = json_object();
+
+		bad |= !one || json_object_set_new(one, "name", json_string(strategies[i]));
+		snprintf(file, sizeof(file), "%s.json", strategies[i]);
+		bad |= json_object_set_new(one, docs[i] ? "result" : "error",
+					   json_string(docs[i] ? file : "did not run"));
+		bad |= json_array_append_new(runs, one);
+	}
+	bad |= json_object_set_new(root, "schema", json_string("teeshm.compare/1"));
+	bad |= json_object_set_new(root, "teeshm_version", json_string(TEESHM_VERSION));
+	bad |= json_object_set_new(root, "command", cmd);
+	bad |= json_object_set_new(root, "workload", w);
+	bad |= json_object_set_new(root, "profile", pr);
+	bad |= json_object_set_new(root, "strategies", runs);
+	rc = bad ? ts_errf(err, err_bytes, TS_ENOMEM, "%s: out of memory", path)
+		 : run_result_write(root, path, err, err_bytes);
+	json_decref(root);
+	return rc;
+}
+
 /* mkdir -p: 0, or -1 with errno. */
 static int mkdir_p(const char *dir)
 {
@@ -291,6 +374,14 @@ int cmd_compare(int argc, char **argv)
 				fprintf(stderr, "teeshm compare: %s\n", err);
 				status = 1;
 			}
+		}
+	}
+	if (out_dir) {
+		snprintf(path, sizeof(path), "%s/compare.json", out_dir);
+		if (write_compare_config(path, argc, argv, workload, t, &gp, profile_path, &prof,
+					 strategies, docs, 4, err, sizeof(err))) {
+			fprintf(stderr, "teeshm compare: %s\n", err);
+			status = 1;
 		}
 	}
 	printf("teeshm compare: workload %s, %u VM(s), %zu ops, profile %s\n", workload,

@@ -26,6 +26,8 @@ static const struct {
 	  "replay one buffer of 4 KiB .. 64 MiB, and 1 .. 64 VMs, under every strategy (the #6142 curve)" },
 	{ "plot", cmd_plot,
 	  "draw a compare (and sweep) directory's results with gnuplot: PNG and SVG figures" },
+	{ "report", cmd_report,
+	  "one self-contained HTML page of a compare directory: tables, figures, configuration" },
 	{ "gen", cmd_gen, "write a generated workload trace (reuse-heavy, streaming, ...)" },
 	{ "layout", cmd_layout,
 	  "build the simulated DRAM, pass page lists from each guest to the secure view and verify them" },
