@@ -68,9 +68,9 @@ DEMO_OUT ?= $(BUILD)/demo
 demo: build
 	./$(BUILD)/teeshm compare --workload gp-xtest --out $(DEMO_OUT)/gp-xtest
 	./$(BUILD)/teeshm sweep --out $(DEMO_OUT)/gp-xtest
-	./$(BUILD)/teeshm plot $(DEMO_OUT)/gp-xtest
+	./$(BUILD)/teeshm report $(DEMO_OUT)/gp-xtest
 	./$(BUILD)/teeshm compare --workload multi-vm --out $(DEMO_OUT)/multi-vm
-	./$(BUILD)/teeshm plot $(DEMO_OUT)/multi-vm
+	./$(BUILD)/teeshm report $(DEMO_OUT)/multi-vm
 	./$(BUILD)/teeshm run --vms 4 --iterations 6 --kill-guest 3 --kill-at-smc 100 --json $(DEMO_OUT)/run.json
 	./$(BUILD)/teeshm mm --vms 4 --buffers 16 --buffer-kib 256 --dump-mmu $(DEMO_OUT)/mmu
 

@@ -123,6 +123,15 @@ add_test(NAME run_rpc_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --st
 add_test(NAME cli_carveout_split_too_fine COMMAND ${EXPECT} 2 "carveout split" -- $<TARGET_FILE:teeshm> run --vms 300 --strategy carveout)
 add_test(NAME cli_missing_value COMMAND ${EXPECT} 2 "--buffers needs a value" -- $<TARGET_FILE:teeshm> mm --buffers)
 add_test(NAME cli_dump_unwritable COMMAND ${EXPECT} 1 "--dump-mmu" -- $<TARGET_FILE:teeshm> mm --vms 1 --buffers 1 --guest-ram-mib 4 --dump-mmu /proc/version/x)
+# --dump-mmu: replay dumps each checkpoint in order and final, rows walked through tables.bin; run dumps final.
+add_executable(test_dump_mmu_cli tests/integration/test_dump_mmu_cli.c)
+target_include_directories(test_dump_mmu_cli PRIVATE ${CMOCKA_INCLUDE_DIR})
+target_link_libraries(test_dump_mmu_cli PRIVATE ${CMOCKA_LIBRARIES})
+target_compile_definitions(test_dump_mmu_cli PRIVATE TEESHM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_test(NAME test_dump_mmu_replay_run COMMAND test_dump_mmu_cli $<TARGET_FILE:teeshm>)
+set_tests_properties(test_dump_mmu_replay_run PROPERTIES TIMEOUT 120)
+add_test(NAME cli_replay_dump_mmu_not_dir COMMAND ${EXPECT} 1 "cli-replay-dump-not-dir/01-registered" -- sh -c "rm -rf cli-replay-dump-not-dir && touch cli-replay-dump-not-dir && exec $<TARGET_FILE:teeshm> replay --dump-mmu cli-replay-dump-not-dir ${CMAKE_SOURCE_DIR}/tests/data/traces/checkpoints.trace")
+add_test(NAME cli_run_dump_mmu_not_dir COMMAND ${EXPECT} 1 "cli-run-dump-not-dir/final" -- sh -c "rm -rf cli-run-dump-not-dir && touch cli-run-dump-not-dir && exec $<TARGET_FILE:teeshm> run --no-hv --workload ${CMAKE_SOURCE_DIR}/tests/data/traces/checkpoints.trace --dump-mmu cli-run-dump-not-dir")
 
 # teeshm plot on a compare directory: each figure drawn, as PNG and SVG; no sweep, so no #6142 plots.
 add_test(NAME plot_compare_data COMMAND sh -c "rm -rf plot-test && $<TARGET_FILE:teeshm> compare --workload multi-vm --out plot-test >/dev/null")

@@ -66,6 +66,13 @@ struct replay_config {
 	uint64_t carveout_bytes;           /* 0: 1 MiB */
 	FILE *record_out;                  /* record every VM's clients here (workloads/record.h) */
 	FILE *events;                      /* the secure world's event timeline, or NULL */
+	/*
+	 * --dump-mmu: the secure MMU's state (sim/secure/mmu_dump.h) written to
+	 * <dir>/<kk>-<NAME>/ at the k-th `checkpoint NAME` and to <dir>/final/
+	 * once the trace has run to its end; NULL: none.  A dump that cannot be
+	 * written is an error of the replay.  See replay_inproc.c for the layout.
+	 */
+	const char *dump_mmu_dir;
 };
 
 /*

@@ -8,9 +8,30 @@
  * scattered stage-2 map, and a `vm crash` is the mediator removing a guest
  * that said nothing (VM_DESTROYED), after which its driver only frees its
  * own memory.
+ *
+ * --dump-mmu DIR (replay_config.dump_mmu_dir) lays its dumps out as:
+ *
+ *   DIR/01-before-crash/   the 1st `checkpoint before-crash` of the trace
+ *   DIR/02-after-crash/    the 2nd checkpoint, and so on: <k>-<NAME>, k from 1,
+ *                          zero-padded to two digits, or to as many as the
+ *                          trace's checkpoint count needs, so `ls` lists them
+ *                          in trace order
+ *   DIR/final/             after the last op and after the VMs the trace left
+ *                          running have stopped: what outlives every client
+ *                          (not written when the replay stops on an error)
+ *
+ * each holding regs.json, tables.bin and mappings.tsv (sim/secure/mmu_dump.h).
+ * The secure world has one core memory manager for all VMs (one stage-1
+ * table tree, one VA space; each mapping carries its VM id, the `vm` column
+ * of mappings.tsv), so each tag holds one dump and no per-VM subdirectory.
+ * Should VMs ever get partitions of their own, each would go to
+ * DIR/<tag>/vm<N>/.  A checkpoint falls between two ops, when no SMC is in
+ * flight, so the manager is read at rest.  A dump that cannot be written
+ * stops the replay with an error naming the path.
  */
 #include "workloads/replay.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +44,7 @@
 #include "sim/hv/mediator.h"
 #include "sim/normal/guest_mem.h"
 #include "sim/normal/optee_drv.h"
+#include "sim/secure/mmu_dump.h"
 #include "sim/secure/secure_world.h"
 #include "sim/secure/sw_stats_line.h"
 #include "workloads/record.h"
@@ -56,6 +78,7 @@ struct engine {
 	struct carveout_split split;  /* "carveout" under the hypervisor */
 	struct guest *g;
 	uint32_t n_vms;
+	unsigned checkpoint_digits;   /* of the --dump-mmu sequence numbers */
 	struct replay_counts *c;
 	char *err;
 	size_t err_bytes;
@@ -251,6 +274,46 @@ static int vm_crash(struct engine *e, const struct trace_op *op)
 			    op->line, op->vm) : 0;
 }
 
+/* --dump-mmu: the secure MMU into <dir>/<tag>/; where names the moment for the message. */
+static int dump_mmu(struct engine *e, const char *tag, const char *where)
+{
+	char msg[512];
+	int rc;
+
+	rc = mmu_dump_write(sw_mm(e->sw), e->cfg->dump_mmu_dir, tag, msg, sizeof(msg));
+	if (rc)
+		return ts_errf(e->err, e->err_bytes, rc, "--dump-mmu at %s: %s", where, msg);
+	return 0;
+}
+
+static int checkpoint(struct engine *e, const struct trace_op *op)
+{
+	char tag[24 + TRACE_CHECKPOINT_MAX], where[32 + TRACE_CHECKPOINT_MAX];
+
+	e->c->ops++;
+	e->c->checkpoints++;
+	if (!e->cfg->dump_mmu_dir)
+		return 0;
+	snprintf(tag, sizeof(tag), "%0*llu-%s", (int)e->checkpoint_digits,
+		 (unsigned long long)e->c->checkpoints, op->checkpoint);
+	snprintf(where, sizeof(where), "line %u (checkpoint %s)", op->line, op->checkpoint);
+	return dump_mmu(e, tag, where);
+}
+
+/* Digits of the largest --dump-mmu sequence number, at least two. */
+static unsigned checkpoint_digits(const struct trace *t)
+{
+	uint64_t n = 0;
+	unsigned digits = 2;
+	size_t i;
+
+	for (i = 0; i < t->n_ops; i++)
+		n += t->ops[i].verb == TRACE_CHECKPOINT;
+	for (n /= 100; n; n /= 10)
+		digits++;
+	return digits;
+}
+
 static int run_ops(struct engine *e)
 {
 	size_t i;
@@ -262,8 +325,7 @@ static int run_ops(struct engine *e)
 
 		switch (op->verb) {
 		case TRACE_CHECKPOINT:
-			e->c->ops++;
-			e->c->checkpoints++;
+			rc = checkpoint(e, op);
 			break;
 		case TRACE_VM_START:
 			e->c->ops++;
@@ -289,6 +351,8 @@ static int run_ops(struct engine *e)
 	for (i = 0; i < e->n_vms && !rc; i++)
 		if (e->g[i].up)
 			rc = vm_stop(e, (uint32_t)i);
+	if (!rc && e->cfg->dump_mmu_dir)
+		rc = dump_mmu(e, "final", "the end of the trace");
 	return rc;
 }
 
@@ -361,6 +425,7 @@ int replay_inproc(const struct trace *t, const struct replay_config *cfg, FILE *
 	e.params.id = e.sid;
 	e.n_vms = t->n_vms ? t->n_vms : 1;
 	e.hv = e.n_vms > 1 || cfg->force_hypervisor;
+	e.checkpoint_digits = checkpoint_digits(t);
 	e.g = calloc(e.n_vms, sizeof(*e.g));
 	if (!e.g)
 		return ts_errf(err, err_bytes, TS_ENOMEM, "replay: out of memory");

@@ -1,7 +1,8 @@
 /*
  * teeshm replay / compare / gen: workloads in one process (workloads/replay.h).
  *
- *   teeshm replay [--strategy S] [--profile P] [--hv] [--json FILE] TRACE
+ *   teeshm replay [--strategy S] [--profile P] [--hv] [--json FILE] [--events]
+ *                 [--dump-mmu DIR] TRACE
  *   teeshm compare --workload W [--out DIR] [--profile P] [--vms N] [--seed S]
  *   teeshm gen NAME [--vms N] [--seed S] [--ops N] [--out FILE]
  *
@@ -163,6 +164,7 @@ int cmd_replay(int argc, char **argv)
 	static const char *const strategies[] = { "carveout", "dynamic", "cached", "rpc", NULL };
 	unsigned strategy = STRATEGY_DYNAMIC;
 	const char *profile_path = DEFAULT_PROFILE, *json_path = NULL, *trace_path;
+	const char *dump_dir = NULL;
 	bool hv = false, events = false;
 	struct opt_spec specs[] = {
 		OPT_SPEC_ENUM("--strategy", &strategy, strategies, "shared-memory strategy (default dynamic)"),
@@ -170,6 +172,7 @@ int cmd_replay(int argc, char **argv)
 		OPT_SPEC_STR("--profile", &profile_path, "platform profile (default cortex-a53)"),
 		OPT_SPEC_FLAG("--hv", &hv, "a one-VM trace under the hypervisor too"),
 		OPT_SPEC_STR("--json", &json_path, "write the teeshm.result/1 document to this file"),
+		OPT_SPEC_STR("--dump-mmu", &dump_dir, "write the secure MMU state (regs.json, tables.bin, mappings.tsv) under this directory: <kk>-<NAME>/ at the kk-th checkpoint, final/ at the end"),
 	};
 	const size_t n_specs = sizeof(specs) / sizeof(specs[0]);
 	struct replay_counts counts;
@@ -195,7 +198,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	{
 		struct replay_config cfg = { .strategy = strategies[strategy], .profile = &prof,
-					     .force_hypervisor = hv, .events = events ? stdout : NULL };
+					     .force_hypervisor = hv, .events = events ? stdout : NULL,
+					     .dump_mmu_dir = dump_dir };
 
 		doc = replay_cfg(t, trace_path, &cfg, &counts);
 	}

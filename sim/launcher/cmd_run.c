@@ -8,6 +8,10 @@
  * world prints JSON lines of statistics, which the launcher relays; Ctrl-C or
  * SIGTERM stops everything cleanly.  Exit status 0 only when every world
  * ended clean.
+ *
+ * --dump-mmu DIR goes to the secure world, which writes DIR/final/ after the
+ * guests have finished, before its teardown (sim/secure/world_main.c says
+ * why checkpoints are not dumped in this mode); a dump that fails fails the run.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -239,7 +243,7 @@ int cmd_run(int argc, char **argv)
 	bool events = false;
 	char tmp_trace[] = "/tmp/teeshm-workload-XXXXXX";
 	bool tmp_made = false;
-	const char *json_path = NULL;
+	const char *json_path = NULL, *dump_dir = NULL;
 	uint64_t t0_ns;
 	struct opt_spec specs[] = {
 		OPT_SPEC_U64("--vms", &vms, 1, 1024, "guests under the hypervisor (default 2)"),
@@ -257,6 +261,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SPEC_STR("--workload", &workload, "each guest replays its ops of this workload (bundled name, generator or trace file); --vms follows the trace"),
 		OPT_SPEC_FLAG("--events", &events, "the secure world prints its event timeline (SMC, RPC, map, unmap, TLBI, modeled time) on stderr"),
 		OPT_SPEC_STR("--record", &record, "--no-hv: the guest writes a trace of what its client program does"),
+		OPT_SPEC_STR("--dump-mmu", &dump_dir, "write the secure MMU state (regs.json, tables.bin, mappings.tsv) to final/ under this directory once the guests are done (checkpoints: teeshm replay --dump-mmu)"),
 	};
 	struct run r = { 0 };
 	struct dram_config dc;
@@ -368,6 +373,10 @@ int cmd_run(int argc, char **argv)
 		sargv[sargc++] = "--virt";
 	if (events)
 		sargv[sargc++] = "--events";
+	if (dump_dir) {
+		sargv[sargc++] = "--dump-mmu";
+		sargv[sargc++] = dump_dir;
+	}
 	sargv[sargc++] = "--strategy";
 	sargv[sargc++] = strategies[strategy];
 	sargv[sargc] = NULL;

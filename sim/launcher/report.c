@@ -547,15 +547,16 @@ static const struct detail_table detail_tables[] = {
 	  8 },
 	{ "Memory", "Reserved is what a strategy keeps mapped or set aside for shared memory, in "
 	  "use what calls can reach right now; waste is the difference. Metadata is the "
-	  "simulator's own heap, from jemalloc's statistics.",
+	  "secure memory manager's own bookkeeping (its one fixed buffer of tree nodes and "
+	  "mapping records).",
 	  { { "reserved peak", "memory.reserved_peak_bytes", "memory", "reserved_peak_bytes", NULL,
 	      NULL, NULL, U_BYTES, false },
 	    { "in use peak", "memory.in_use_peak_bytes", "memory", "in_use_peak_bytes", NULL, NULL,
 	      NULL, U_BYTES, false },
 	    { "translation tables peak", "memory.xlat_tables_peak (4 KiB tables)", "memory",
 	      "xlat_tables_peak", NULL, NULL, NULL, U_COUNT, false },
-	    { "metadata", "memory.metadata_bytes", "memory", "metadata_bytes", NULL, NULL, NULL,
-	      U_BYTES, false },
+	    { "metadata", "memory.metadata_bytes: the memory manager's bookkeeping", "memory",
+	      "metadata_bytes", NULL, NULL, NULL, U_BYTES, false },
 	    { "leaked mappings", "leaks.mappings after the run", "leaks", "mappings", NULL, NULL,
 	      NULL, U_COUNT, false, true },
 	    { "leaked VA", "leaks.va_bytes after the run", "leaks", "va_bytes", NULL, NULL, NULL,
@@ -861,7 +862,8 @@ static void glance(FILE *out, const struct report *r, const bool *complete, size
 			continue;
 		fputs("<li class=\"bad\"><b>", out);
 		report_html_escape(out, get_str(r->docs[i], "strategy", NULL));
-		fprintf(out, "</b> failed %s client call(s)", fmt_count(buf, sizeof(buf), f));
+		fprintf(out, "</b> failed %s client call%s", fmt_count(buf, sizeof(buf), f),
+			f == 1 ? "" : "s");
 		if (first && first[0]) {
 			fputs(", the first at ", out);
 			report_html_escape(out, first);
@@ -1136,7 +1138,7 @@ int report_write_html(const struct report *r, FILE *out)
 	report_html_escape(out, workload ? workload : "?");
 	fputs("</code></h1>\n<p class=\"sub\">", out);
 	get_u64(r->docs[0], "vms", NULL, NULL, &vms);
-	fprintf(out, "%" PRIu64 " guest VM(s) &middot; ", vms);
+	fprintf(out, "%" PRIu64 " guest VM%s &middot; ", vms, vms == 1 ? "" : "s");
 	if (json_is_integer(ops))
 		fprintf(out, "%s trace ops &middot; ",
 			fmt_count(buf, sizeof(buf), (uint64_t)json_integer_value(ops)));

@@ -5,6 +5,14 @@
  * SIGTERM (from the launcher) stops it cleanly; it then checks every
  * invariant and prints one JSON line of statistics.  Exit status: 0 when the
  * secure world ended clean, 1 otherwise, 2 for bad arguments.
+ *
+ * --dump-mmu DIR: once the servers have stopped (the guests are gone, no SMC
+ * in flight), the secure MMU goes to DIR/final/ (sim/secure/mmu_dump.h), the
+ * layout of `teeshm replay --dump-mmu`.  Checkpoints are not dumped here:
+ * each guest process runs its own VM's ops at its own pace and skips
+ * `checkpoint` lines, and nothing but OP-TEE's SMCs and the launcher's
+ * SIGTERM reaches this process, so no moment of it is "checkpoint k".  A
+ * dump that cannot be written makes the exit status 1.
  */
 #define _GNU_SOURCE
 #include "sim/secure/world_main.h"
@@ -21,6 +29,7 @@
 #include "sim/common/profile.h"
 #include "sim/common/ts_err.h"
 #include "sim/common/world_args.h"
+#include "sim/secure/mmu_dump.h"
 #include "sim/secure/secure_world.h"
 #include "sim/secure/sw_stats_line.h"
 
@@ -76,9 +85,10 @@ int secure_world_main(int argc, char **argv)
 	struct world_args wa;
 	uint64_t first = 0, stride = 1, count = 1, threads = 8, max_guests = 64, i;
 	bool virt = false;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 9];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 10];
 	bool events = false;
 	const char *strategy = "dynamic", *profile_path = TEESHM_PROFILE_DIR "/cortex-a53.ini";
+	const char *dump_dir = NULL;
 	struct profile prof;
 	struct sw_config cfg;
 	struct secure_world *sw = NULL;
@@ -86,8 +96,8 @@ int secure_world_main(int argc, char **argv)
 	struct channels ch = { .fd = -1 };
 	uv_signal_t sigterm, sigint;
 	uv_loop_t loop;
-	char err[256];
-	int rc, status = 1;
+	char err[512];
+	int rc, dump_rc = 0, status = 1;
 
 	world_args_default(&wa);
 	world_args_specs(&wa, specs);
@@ -100,6 +110,7 @@ int secure_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (secure half)");
 	specs[WORLD_ARGS_N_SPECS + 7] = OPT_SPEC_STR("--profile", &profile_path, "platform profile for modeled costs");
 	specs[WORLD_ARGS_N_SPECS + 8] = OPT_SPEC_FLAG("--events", &events, "the event timeline on stderr");
+	specs[WORLD_ARGS_N_SPECS + 9] = OPT_SPEC_STR("--dump-mmu", &dump_dir, "write the secure MMU state to final/ under this directory once serving stops");
 	rc = opts_parse("world-secure", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -161,8 +172,11 @@ int secure_world_main(int argc, char **argv)
 		pthread_join(servers[i].thread, NULL);
 
 	rc = sw_check(sw);
+	/* Every server has returned: the manager is at rest and may be read. */
+	if (dump_dir && (dump_rc = mmu_dump_write(sw_mm(sw), dump_dir, "final", err, sizeof(err))))
+		fprintf(stderr, "teeshm world-secure: --dump-mmu: %s\n", err);
 	print_stats(sw, &prof, rc);
-	status = rc ? 1 : 0;
+	status = rc || dump_rc ? 1 : 0;
 out:
 	free(servers);
 	sw_destroy(sw);

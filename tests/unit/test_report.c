@@ -275,7 +275,7 @@ static void test_failures_do_not_win(void **state)
 	put_result("cached.json", "cached", "gp-xtest", 2000, 0, 5);
 	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
 	page = page_of(&r);
-	assert_non_null(strstr(page, "<b>carveout</b> failed 25 client call(s), the first at "
+	assert_non_null(strstr(page, "<b>carveout</b> failed 25 client calls, the first at "
 				     "line 7: open: TEE_ERROR_OUT_OF_MEMORY"));
 	rank = strstr(page, "Least modeled time for the whole workload: <b>cached</b> "
 			    "(2.00 \xc2\xb5s), then dynamic (3.00 \xc2\xb5s).");
