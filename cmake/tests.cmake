@@ -116,6 +116,10 @@ add_test(NAME gate_other_strategy COMMAND ${EXPECT} 2 "not comparable" -- $<TARG
 set_tests_properties(gate_same_run gate_other_strategy PROPERTIES FIXTURES_REQUIRED gate_files)
 add_test(NAME replay_events COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy cached ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -F 'msg    INVOKE_COMMAND' >/dev/null")
 add_test(NAME run_events COMMAND ${EXPECT} 0 "tlbi   all" -- $<TARGET_FILE:teeshm> run --no-hv --iterations 1 --events)
+# The guests' bounce copies are on the timeline too: in-process on the secure clock, with their cost;
+# across processes from each guest (under the hypervisor: vmN).
+add_test(NAME replay_events_copies COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy dynamic ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -E 'vm0   copy   1048576 bytes client -> bounce \\(625.046 us at the memcpy rate\\)' >/dev/null")
+add_test(NAME run_events_copies COMMAND ${EXPECT} 0 "vm1   copy   " -- $<TARGET_FILE:teeshm> run --vms 2 --iterations 1 --events)
 add_test(NAME run_kill_sweep COMMAND ${CMAKE_SOURCE_DIR}/scripts/kill-sweep.sh $<TARGET_FILE:teeshm> 12)
 add_test(NAME run_cached_strategy COMMAND teeshm run --no-hv --iterations 3 --strategy cached)
 add_test(NAME run_cached_strategy_hv COMMAND teeshm run --vms 2 --iterations 3 --strategy cached --kill-guest 1 --kill-at-smc 40)

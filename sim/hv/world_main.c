@@ -61,6 +61,7 @@ struct hv_state {
 	uint64_t vms, iterations, kill_guest, kill_after_ms, kill_at_smc;
 	const char *scenario;
 	const char *workload;     /* passed to every guest, or NULL */
+	bool events;              /* --events, passed to every guest */
 	const char *strategy;
 	struct dram *dram;
 	struct channels ch;
@@ -202,6 +203,8 @@ static int spawn_guest(struct hv_state *st, struct guest_slot *s)
 		argv[argc++] = "--workload";
 		argv[argc++] = st->workload;
 	}
+	if (st->events)
+		argv[argc++] = "--events";
 	argv[argc] = NULL;
 
 	stdio[0].flags = UV_IGNORE;
@@ -302,7 +305,7 @@ int hv_world_main(int argc, char **argv)
 	static const char *const scenarios[] = { "basic", NULL };
 	struct hv_state st = { .ch = { .fd = -1 }, .kill_guest = UINT64_MAX, .iterations = 4,
 			       .strategy = "dynamic" };
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 8];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 9];
 	unsigned scenario = 0;
 	uint64_t i;
 	int rc;
@@ -316,6 +319,7 @@ int hv_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 4] = OPT_SPEC_ENUM("--scenario", &scenario, scenarios, "what each guest runs");
 	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--strategy", &st.strategy, "passed to every guest");
 	specs[WORLD_ARGS_N_SPECS + 7] = OPT_SPEC_STR("--workload", &st.workload, "passed to every guest: its ops of this trace");
+	specs[WORLD_ARGS_N_SPECS + 8] = OPT_SPEC_FLAG("--events", &st.events, "passed to every guest: print its bounce copies");
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_U64("--kill-at-smc", &st.kill_at_smc, 1, UINT64_MAX, "kill it as its Nth SMC arrives, instead of by time");
 	rc = opts_parse("world-hv", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)

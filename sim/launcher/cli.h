@@ -43,4 +43,12 @@ struct opt_spec;
 const char *cli_take_positional(int *argc, char **argv, const struct opt_spec *specs,
 				size_t n_specs);
 
+/*
+ * The options and the one DIR of `teeshm CMD [options] DIR` (plot, report).
+ * DIR, or NULL with *exit_code to return: 0 after --help, 2 after saying
+ * what is wrong (a bad option, no DIR, two of them).
+ */
+const char *cli_parse_dir_command(const char *cmd, int argc, char **argv,
+				  struct opt_spec *specs, size_t n_specs, int *exit_code);
+
 #endif

@@ -11,15 +11,15 @@
 #include "sim/common/opts.h"
 #include "sim/launcher/cli.h"
 #include "sim/launcher/gate.h"
+#include "sim/launcher/run_result.h"
 
 static json_t *load(const char *path, const char *what)
 {
-	json_error_t jerr;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	char err[4200];
+	json_t *doc = run_result_load(path, err, sizeof(err));
 
 	if (!doc)
-		fprintf(stderr, "teeshm gate: %s %s:%d:%d: %s\n", what, path, jerr.line, jerr.column,
-			jerr.text);
+		fprintf(stderr, "teeshm gate: %s %s\n", what, err);
 	return doc;
 }
 

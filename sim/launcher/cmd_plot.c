@@ -275,7 +275,6 @@ static int load_dir(const char *dir, bool sweep, struct plot_docs *docs, char *e
 		const char *name = names[i]->d_name;
 		struct plot_doc *d;
 		char path[PLOT_PATH_BYTES];
-		json_error_t jerr;
 		struct stat st;
 		const char *schema;
 		uint64_t param = 0;
@@ -288,10 +287,9 @@ static int load_dir(const char *dir, bool sweep, struct plot_docs *docs, char *e
 		}
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
-		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		doc = run_result_load(path, err, err_bytes);
 		if (!doc) {
-			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s:%d:%d: %s", path, jerr.line,
-				     jerr.column, jerr.text);
+			rc = TS_EINVAL;
 			break;
 		}
 		schema = json_string_value(json_object_get(doc, "schema"));
@@ -723,7 +721,7 @@ static int draw_all(const char *dir, const char *script_dir, const struct plot_d
 
 int cmd_plot(int argc, char **argv)
 {
-	const char *script_dir = TEESHM_PLOT_DIR, *dir, *extra;
+	const char *script_dir = TEESHM_PLOT_DIR, *dir;
 	struct opt_spec specs[] = {
 		OPT_SPEC_STR("--scripts", &script_dir,
 			     "the gnuplot scripts' directory (default: the source tree's plots/)"),
@@ -734,20 +732,9 @@ int cmd_plot(int argc, char **argv)
 	size_t n_compare = 0;
 	int rc;
 
-	dir = cli_take_positional(&argc, argv, specs, n_specs);
-	if (dir && (extra = cli_take_positional(&argc, argv, specs, n_specs))) {
-		fprintf(stderr, "teeshm plot: one directory at a time ('%s', then '%s')\n", dir,
-			extra);
-		return 2;
-	}
-	rc = opts_parse("plot", argc, argv, specs, n_specs);
-	if (rc)
-		return rc > 0 ? 0 : 2;
-	if (!dir) {
-		fprintf(stderr, "teeshm plot: which directory? (teeshm plot [options] DIR, "
-				"as written by teeshm compare --out DIR)\n");
-		return 2;
-	}
+	dir = cli_parse_dir_command("plot", argc, argv, specs, n_specs, &rc);
+	if (!dir)
+		return rc;
 	if ((size_t)snprintf(sweep_dir, sizeof(sweep_dir), "%s/sweep", dir) >= sizeof(sweep_dir)) {
 		fprintf(stderr, "teeshm plot: %s: path too long\n", dir);
 		return 2;

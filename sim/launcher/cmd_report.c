@@ -56,7 +56,7 @@ static int write_page(const struct report *r, const char *path)
 
 int cmd_report(int argc, char **argv)
 {
-	const char *out_path = NULL, *script_dir = TEESHM_PLOT_DIR, *dir, *extra;
+	const char *out_path = NULL, *script_dir = TEESHM_PLOT_DIR, *dir;
 	bool no_plot = false;
 	struct opt_spec specs[] = {
 		OPT_SPEC_STR("--out", &out_path, "the page (default DIR/report.html)"),
@@ -71,20 +71,9 @@ int cmd_report(int argc, char **argv)
 	size_t i, n_figures = 0;
 	int rc, plot_rc = 0;
 
-	dir = cli_take_positional(&argc, argv, specs, n_specs);
-	if (dir && (extra = cli_take_positional(&argc, argv, specs, n_specs))) {
-		fprintf(stderr, "teeshm report: one directory at a time ('%s', then '%s')\n", dir,
-			extra);
-		return 2;
-	}
-	rc = opts_parse("report", argc, argv, specs, n_specs);
-	if (rc)
-		return rc > 0 ? 0 : 2;
-	if (!dir) {
-		fprintf(stderr, "teeshm report: which directory? (teeshm report [options] DIR, "
-				"as written by teeshm compare --out DIR)\n");
-		return 2;
-	}
+	dir = cli_parse_dir_command("report", argc, argv, specs, n_specs, &rc);
+	if (!dir)
+		return rc;
 	if (!out_path) {
 		if ((size_t)snprintf(default_out, sizeof(default_out), "%s/report.html", dir) >=
 		    sizeof(default_out)) {

@@ -402,6 +402,8 @@ int cmd_run(int argc, char **argv)
 			fargv[fargc++] = "--record";
 			fargv[fargc++] = record;
 		}
+		if (events)
+			fargv[fargc++] = "--events";
 		if (no_hv) {
 			fargv[fargc++] = "--vm";
 			fargv[fargc++] = "0";

@@ -354,7 +354,6 @@ int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 	for (i = 0; i < n && !rc; i++) {
 		const char *name = names[i]->d_name, *schema;
 		char path[sizeof(r->dir) + REPORT_NAME_BYTES];
-		json_error_t jerr;
 		struct stat st;
 		json_t *doc;
 
@@ -366,10 +365,9 @@ int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
-		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		doc = run_result_load(path, err, err_bytes);
 		if (!doc) {
-			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s:%d:%d: %s", path, jerr.line,
-				     jerr.column, jerr.text);
+			rc = TS_EINVAL;
 			break;
 		}
 		schema = get_str(doc, "schema", NULL);

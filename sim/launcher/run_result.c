@@ -37,6 +37,17 @@ uint64_t run_result_u64(const json_t *obj, const char *a, const char *b, const c
 	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 }
 
+json_t *run_result_load(const char *path, char *err, size_t err_bytes)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!doc)
+		ts_errf(err, err_bytes, TS_EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+			jerr.text);
+	return doc;
+}
+
 int run_result_take_line(struct run_result *rr, const char *line, char *err, size_t err_bytes)
 {
 	json_error_t jerr;

@@ -52,6 +52,12 @@ int run_result_take_line(struct run_result *rr, const char *line, char *err, siz
 json_t *run_result_document(const struct run_result *rr, const struct run_meta *meta, char *err,
 			    size_t err_bytes);
 
+/*
+ * A JSON document from path (duplicate keys refused), or NULL with err as
+ * "path:line:column: what jansson found".
+ */
+json_t *run_result_load(const char *path, char *err, size_t err_bytes);
+
 /* Write doc to path (indented, one trailing newline).  0, or TS_EIO with err naming the path. */
 int run_result_write(const json_t *doc, const char *path, char *err, size_t err_bytes);
 

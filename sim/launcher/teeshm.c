@@ -73,6 +73,31 @@ const char *cli_take_positional(int *argc, char **argv, const struct opt_spec *s
 	return NULL;
 }
 
+const char *cli_parse_dir_command(const char *cmd, int argc, char **argv,
+				  struct opt_spec *specs, size_t n_specs, int *exit_code)
+{
+	const char *dir = cli_take_positional(&argc, argv, specs, n_specs), *extra;
+	int rc;
+
+	if (dir && (extra = cli_take_positional(&argc, argv, specs, n_specs))) {
+		fprintf(stderr, "teeshm %s: one directory at a time ('%s', then '%s')\n", cmd, dir,
+			extra);
+		*exit_code = 2;
+		return NULL;
+	}
+	rc = opts_parse(cmd, argc, argv, specs, n_specs);
+	if (rc) {
+		*exit_code = rc > 0 ? 0 : 2;
+		return NULL;
+	}
+	if (!dir) {
+		fprintf(stderr, "teeshm %s: which directory? (teeshm %s [options] DIR, as written "
+				"by teeshm compare --out DIR)\n", cmd, cmd);
+		*exit_code = 2;
+	}
+	return dir;
+}
+
 uint64_t cli_scatter_stride(uint64_t start, uint64_t n)
 {
 	uint64_t stride = start | 1;

@@ -145,6 +145,8 @@ int optee_drv_create(const struct optee_drv_config *cfg, struct optee_drv **out)
 	drv->n_conduits = cfg->n_conduits;
 	drv->no_rpc_arg = cfg->no_rpc_arg;
 	drv->carveout_host = cfg->carveout_host;
+	drv->copy_event = cfg->copy_event;
+	drv->copy_event_ctx = cfg->copy_event_ctx;
 	drv->ethread_retry_ms = cfg->ethread_retry_ms ? cfg->ethread_retry_ms
 						      : DEFAULT_ETHREAD_RETRY_MS;
 	drv->ethread_wait_max_ms = cfg->ethread_wait_max_ms ? cfg->ethread_wait_max_ms
@@ -648,4 +650,10 @@ void optee_drv_trace(struct optee_drv *drv, bool end, const struct optee_trace_o
 		t->op_end(drv->trace_ctx, op);
 	else if (!end && t->op_begin)
 		t->op_begin(drv->trace_ctx, op);
+}
+
+void optee_drv_copied(struct optee_drv *drv, const char *what, uint64_t bytes)
+{
+	if (drv->copy_event)
+		drv->copy_event(drv->copy_event_ctx, what, bytes);
 }

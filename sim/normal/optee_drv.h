@@ -69,6 +69,14 @@ struct optee_drv_config {
 	 * memory itself.  The guest's main maps the region and passes it.
 	 */
 	void *carveout_host;
+	/*
+	 * Optional: told of every bounce copy (a TEMP memref into or out of its
+	 * bounce buffer, registered memory outside guest RAM into or out of its
+	 * shadow), for an event timeline; what names the direction.  Called on
+	 * the copying thread, after the copy.
+	 */
+	void (*copy_event)(void *ctx, const char *what, uint64_t bytes);
+	void *copy_event_ctx;
 	/* Optional: why optee_drv_create refused, NUL-terminated (NULL: not wanted). */
 	char *err;
 	size_t err_bytes;

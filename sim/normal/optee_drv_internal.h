@@ -65,6 +65,8 @@ struct optee_drv {
 	uint32_t ethread_wait_max_ms;
 	bool no_rpc_arg;
 	uint8_t *carveout_host;      /* the carveout mapped here (optee_drv_config), or NULL */
+	void (*copy_event)(void *ctx, const char *what, uint64_t bytes); /* optee_drv_config */
+	void *copy_event_ctx;
 
 	/* CPUs: a call holds one conduit from its first SMC to its last. */
 	struct smc_conduit *conduits;

@@ -132,6 +132,16 @@ struct nw_strategy_counters {
 	atomic_fetch_add_explicit(&(s)->cnt.name, (uint64_t)(n), memory_order_relaxed)
 #define NW_COUNT(s, name) NW_ADD(s, name, 1)
 
+/* A bounce copy of bytes was made: tell the driver's copy_event hook (optee_drv_config). */
+void optee_drv_copied(struct optee_drv *drv, const char *what, uint64_t bytes);
+
+/* Count a copy in the named counter and report it, what saying which way it went. */
+#define NW_COPY(s, name, what, n)                                 \
+	do {                                                      \
+		NW_ADD(s, name, n);                               \
+		optee_drv_copied((s)->drv, what, (uint64_t)(n));  \
+	} while (0)
+
 struct nw_strategy {
 	const struct nw_strategy_ops *ops;   /* NULL until init succeeded; dynamic's after fini */
 	struct optee_drv *drv;

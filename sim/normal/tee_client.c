@@ -446,7 +446,7 @@ static TEEC_Result prep_memref(struct teec_context_impl *c, struct op_state *st,
 	}
 	if (s->shadowed && in && size &&
 	    !optee_shm_write(s->shm, offs, (const uint8_t *)parent->buffer + offs, size))
-		NW_ADD(st->strategy, shadow_bytes_in, size);
+		NW_COPY(st->strategy, shadow_bytes_in, "client -> shadow", size);
 	p->attr = dir_attr(OPTEE_MSG_ATTR_TYPE_RMEM_INPUT, in, out);
 	p->u.memref.shm = s->shm;
 	p->u.memref.offs_bytes = offs;
@@ -567,7 +567,7 @@ static void op_finish(TEEC_Operation *op, struct op_state *st, TEEC_Result res, 
 			if (res == TEEC_SUCCESS && parent->imp->shadowed && got && got <= room &&
 			    !optee_shm_read(parent->imp->shm, offs,
 					    (uint8_t *)parent->buffer + offs, got))
-				NW_ADD(st->strategy, shadow_bytes_out, got);
+				NW_COPY(st->strategy, shadow_bytes_out, "shadow -> client", got);
 			gp->memref.size = got;
 			break;
 		}

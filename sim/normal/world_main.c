@@ -178,13 +178,32 @@ static int check_isolation(const struct dram_region *ram, const struct dram_regi
 	return rc;
 }
 
+/* Who a copy line names: "vmN" under the hypervisor, "nw" for a lone normal world. */
+struct copy_event_ctx {
+	char who[16];
+};
+
+/*
+ * --events: this guest's bounce copies, on stderr next to the secure world's
+ * timeline.  A guest does not see the secure world's modeled clock, so the
+ * time column is "-"; the lines fall between the SMCs they belong to.
+ */
+static void print_copy_event(void *ctx, const char *what, uint64_t bytes)
+{
+	const struct copy_event_ctx *c = ctx;
+
+	fprintf(stderr, "%12s     %-5s copy   %" PRIu64 " bytes %s\n", "-", c->who, bytes, what);
+}
+
 int guest_world_main(int argc, char **argv)
 {
 	static const char *const scenarios[] = { "basic", NULL };
 	struct world_args wa;
 	uint64_t vm = 0, mailbox = 0, seed = 0, iterations = 4;
 	unsigned scenario = 0;
-	struct opt_spec specs[WORLD_ARGS_N_SPECS + 8];
+	struct opt_spec specs[WORLD_ARGS_N_SPECS + 9];
+	struct copy_event_ctx copy_ctx;
+	bool events = false;
 	const char *workload = NULL, *record = getenv("TEESHM_RECORD");
 	struct trace *trace = NULL;
 	struct trace_recorder *rec = NULL;
@@ -222,6 +241,7 @@ int guest_world_main(int argc, char **argv)
 	specs[WORLD_ARGS_N_SPECS + 5] = OPT_SPEC_STR("--strategy", &strategy, "shared-memory strategy (normal-world half)");
 	specs[WORLD_ARGS_N_SPECS + 6] = OPT_SPEC_STR("--workload", &workload, "replay this VM's ops of a trace file instead of the scenario");
 	specs[WORLD_ARGS_N_SPECS + 7] = OPT_SPEC_STR("--record", &record, "write a trace of what the client program does (also TEESHM_RECORD)");
+	specs[WORLD_ARGS_N_SPECS + 8] = OPT_SPEC_FLAG("--events", &events, "print each bounce copy on stderr (the secure world prints the rest of the timeline)");
 	rc = opts_parse("world-guest", argc, argv, specs, sizeof(specs) / sizeof(specs[0]));
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -302,6 +322,14 @@ int guest_world_main(int argc, char **argv)
 	dcfg.conduits = &conduit;
 	dcfg.n_conduits = 1;
 	dcfg.strategy = &sp;
+	if (events) {
+		if (seed)
+			snprintf(copy_ctx.who, sizeof(copy_ctx.who), "vm%" PRIu64, vm);
+		else
+			snprintf(copy_ctx.who, sizeof(copy_ctx.who), "nw");
+		dcfg.copy_event = print_copy_event;
+		dcfg.copy_event_ctx = &copy_ctx;
+	}
 	dcfg.err = err;
 	dcfg.err_bytes = sizeof(err);
 	if ((rc = optee_drv_create(&dcfg, &drv))) {

@@ -61,6 +61,11 @@ struct core_mm *sw_mm(struct secure_world *sw)
 	return &sw->mm;
 }
 
+void sw_timeline_note(struct secure_world *sw, uint32_t client, const char *text)
+{
+	sw_event(sw, client, "%s", text);
+}
+
 /* Static areas as OP-TEE maps them at boot (the same as `teeshm mm`). */
 static int map_statics(struct secure_world *sw)
 {

@@ -112,6 +112,14 @@ int sw_check(struct secure_world *sw);
 struct core_mm *sw_mm(struct secure_world *sw);
 
 /*
+ * A line on the event timeline (sw_config.events) from outside the secure
+ * world, stamped with its current modeled time and the client: the
+ * in-process replayer puts the guests' bounce copies there.  Nothing when
+ * there is no timeline.
+ */
+void sw_timeline_note(struct secure_world *sw, uint32_t client, const char *text);
+
+/*
  * Per-client counters: plain fields from an X-macro list, exported to JSON by
  * the launcher.  smc_* count SMC-level failures by return code, tee_* count
  * calls whose optee_msg_arg.ret was that error.

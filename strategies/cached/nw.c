@@ -208,7 +208,7 @@ static TEE_Result cached_temp_begin(struct nw_strategy *s, void *buf, size_t siz
 	}
 	if ((dir & NW_TEMP_IN) && size) {
 		optee_shm_write(b->shm, 0, buf, size);
-		NW_ADD(s, temp_bytes_in, size);
+		NW_COPY(s, temp_bytes_in, "client -> kept bounce", size);
 	} else if (size) {
 		optee_shm_fill(b->shm, 0, 0, size); /* no earlier call's bytes for the TA to read */
 	}
@@ -232,7 +232,7 @@ static void cached_temp_end(struct nw_strategy *s, struct nw_temp *t, bool copy_
 		return;
 	if (copy_out && (t->dir & NW_TEMP_OUT) && out_size && out_size <= t->size_bytes &&
 	    !optee_shm_read(b->shm, 0, t->buf, out_size))
-		NW_ADD(s, temp_bytes_out, out_size);
+		NW_COPY(s, temp_bytes_out, "kept bounce -> client", out_size);
 	pthread_mutex_lock(&c->lock);
 	c->busy--;
 	b->prev = NULL;

@@ -231,7 +231,7 @@ static TEE_Result co_temp_begin(struct nw_strategy *s, void *buf, size_t size, u
 		return TEE_ERROR_OUT_OF_MEMORY;
 	if (in && size) {
 		memcpy(shm->host, buf, size);
-		NW_ADD(s, temp_bytes_in, size);
+		NW_COPY(s, temp_bytes_in, "client -> carveout", size);
 	}
 	NW_COUNT(s, temp_bounces);
 	t->shm = shm;
@@ -248,7 +248,7 @@ static void co_temp_end(struct nw_strategy *s, struct nw_temp *t, bool copy_out,
 		return;
 	if (copy_out && (t->dir & NW_TEMP_OUT) && out_size && out_size <= t->size_bytes) {
 		memcpy(t->buf, t->shm->host, out_size);
-		NW_ADD(s, temp_bytes_out, out_size);
+		NW_COPY(s, temp_bytes_out, "carveout -> client", out_size);
 	}
 	block_release(s, t->shm);
 	t->shm = NULL;

@@ -47,7 +47,7 @@ static TEE_Result dyn_temp_begin(struct nw_strategy *s, void *buf, size_t size, 
 		return TEE_ERROR_OUT_OF_MEMORY;
 	if ((dir & NW_TEMP_IN) && size) {
 		optee_shm_write(shm, 0, buf, size);
-		NW_ADD(s, temp_bytes_in, size);
+		NW_COPY(s, temp_bytes_in, "client -> bounce", size);
 	}
 	res = optee_shm_register(shm, &t->origin);
 	if (res != TEE_SUCCESS) {
@@ -70,7 +70,7 @@ static void dyn_temp_end(struct nw_strategy *s, struct nw_temp *t, bool copy_out
 		return;
 	if (copy_out && (t->dir & NW_TEMP_OUT) && out_size && out_size <= t->size_bytes &&
 	    !optee_shm_read(t->shm, 0, t->buf, out_size))
-		NW_ADD(s, temp_bytes_out, out_size);
+		NW_COPY(s, temp_bytes_out, "bounce -> client", out_size);
 	optee_shm_free(t->shm); /* unregisters */
 	t->shm = NULL;
 }

@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/test_files.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -83,27 +85,6 @@ static int run_teeshm(const char *const *args, const char *out_path, char **err_
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
-/* The whole of a file (NUL-terminated), its size in *bytes; NULL if it cannot be read. */
-static char *slurp(const char *path, size_t *bytes)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (bytes)
-		*bytes = (size_t)n;
-	return buf;
-}
 
 static char *path_of(const char *dir, const char *name)
 {
@@ -224,14 +205,14 @@ static void dump_load(const char *dir, struct dump *d)
 	char *tables_path = path_of(dir, MMU_DUMP_TABLES_FILE);
 	char *maps_path = path_of(dir, MMU_DUMP_MAPPINGS_FILE);
 	char *regs, *maps, *line, *save = NULL, **names;
-	size_t tables_bytes, n_names, cap = 0;
+	size_t tables_bytes = 0, n_names, cap = 0;
 
 	memset(d, 0, sizeof(*d));
 	names = list_dir(dir, &n_names);
 	assert_int_equal(n_names, 3); /* the three files and nothing else (no *.tmp) */
 	free_list(names, n_names);
 
-	regs = slurp(regs_path, NULL);
+	regs = test_read_file(regs_path, NULL);
 	assert_non_null(regs);
 	assert_non_null(strstr(regs, "\"schema\": \"" MMU_DUMP_SCHEMA "\""));
 	d->ttbr0 = json_number(regs, "ttbr0");
@@ -244,14 +225,14 @@ static void dump_load(const char *dir, struct dump *d)
 	assert_true(d->start_level <= 3);
 	free(regs);
 
-	d->tables = (uint8_t *)slurp(tables_path, &tables_bytes);
+	d->tables = (uint8_t *)test_read_file(tables_path, &tables_bytes);
 	assert_non_null(d->tables);
 	assert_int_equal(tables_bytes % MMU_DUMP_TABLE_RECORD_BYTES, 0);
 	d->n_tables = tables_bytes / MMU_DUMP_TABLE_RECORD_BYTES;
 	assert_int_equal(d->n_tables, d->json_tables);
 	assert_true(d->n_tables >= 1);
 
-	maps = slurp(maps_path, NULL);
+	maps = test_read_file(maps_path, NULL);
 	assert_non_null(maps);
 	line = strtok_r(maps, "\n", &save);
 	assert_non_null(line);
@@ -286,16 +267,6 @@ static void dump_free(struct dump *d)
 	free(d->tables);
 }
 
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The table of tables.bin at pa, or NULL. */
 static const uint8_t *table_at(const struct dump *d, uint64_t pa)
 {
@@ -304,7 +275,7 @@ static const uint8_t *table_at(const struct dump *d, uint64_t pa)
 	for (i = 0; i < d->n_tables; i++) {
 		const uint8_t *rec = d->tables + i * MMU_DUMP_TABLE_RECORD_BYTES;
 
-		if (le64(rec) == pa)
+		if (test_le64(rec) == pa)
 			return rec + 8;
 	}
 	return NULL;
@@ -325,7 +296,7 @@ static bool translate(const struct dump *d, uint64_t va, uint64_t *pa)
 
 		if (!t)
 			return false;
-		desc = le64(t + 8 * ((va >> shift) & 511));
+		desc = test_le64(t + 8 * ((va >> shift) & 511));
 		if (!(desc & 1))
 			return false;
 		if (level < 3 && (desc & 3) == 3) {
@@ -386,7 +357,7 @@ static void guest0_ram(uint64_t *lo, uint64_t *hi)
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(run_teeshm(args, out_path, NULL), 0);
-	text = slurp(out_path, NULL);
+	text = test_read_file(out_path, NULL);
 	unlink(out_path);
 	assert_non_null(text);
 	line = strstr(text, "\nguest-ram ");
@@ -539,7 +510,7 @@ static void test_replay_dir_is_file(void **state)
 	assert_non_null(strstr(text, "checkpoint registered"));
 	free(text);
 	assert_true(is_regular(out));
-	text = slurp(out, NULL);
+	text = test_read_file(out, NULL);
 	assert_string_equal(text, "precious\n");
 	free(text);
 	free(out);
@@ -592,7 +563,7 @@ static void test_replay_dump_changes_nothing(void **state)
 	assert_int_equal(run_teeshm(plain, NULL, NULL), 0);
 	assert_int_equal(run_teeshm(dumped, NULL, NULL), 0);
 	assert_int_equal(run_teeshm(gate, gate_out, NULL), 0);
-	text = slurp(gate_out, NULL);
+	text = test_read_file(gate_out, NULL);
 	assert_non_null(text);
 	assert_non_null(strstr(text, " 0 regressed, 0 changed, 0 improved"));
 	free(text);

@@ -25,6 +25,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/test_files.h"
+
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -98,25 +100,11 @@ static void rm_rf(const char *path)
 
 static char *slurp(const char *dir, const char *name, size_t *len_out)
 {
-	char *path = path_of(dir, name);
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long len;
+	char *path = path_of(dir, name), *buf = test_read_file(path, len_out);
 
-	if (!fp)
+	if (!buf)
 		fail_msg("cannot open %s", path);
 	free(path);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	assert_true(len >= 0);
-	rewind(fp);
-	buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	buf[len] = '\0';
-	fclose(fp);
-	if (len_out)
-		*len_out = (size_t)len;
 	return buf;
 }
 

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/test_files.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -89,25 +91,9 @@ static void tmpdir_free(char *dir)
 /* Whole file, NUL-terminated; NULL if it cannot be opened. */
 static char *slurp(const char *dir, const char *name, size_t *len_out)
 {
-	char *path = path_of(dir, name);
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long len;
+	char *path = path_of(dir, name), *buf = test_read_file(path, len_out);
 
 	free(path);
-	if (!fp)
-		return NULL;
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	assert_true(len >= 0);
-	rewind(fp);
-	buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	buf[len] = '\0';
-	fclose(fp);
-	if (len_out)
-		*len_out = (size_t)len;
 	return buf;
 }
 
@@ -329,16 +315,6 @@ static size_t parse_tsv(const char *text, struct row *rows, size_t max)
 		line = end + 1;
 	}
 	return n;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 /* ---- fixture: a core_mm over simulated DRAM (as in test_core_mm.c) ---- */
@@ -571,7 +547,7 @@ static void check_tables(struct fx *f, const char *dir)
 	assert_int_equal(len % TABLE_RECORD_BYTES, 0);
 	assert_int_equal(len / TABLE_RECORD_BYTES, f->mm.pool.in_use);
 	for (off = 0; off < len; off += TABLE_RECORD_BYTES) {
-		paddr_t pa = pa_init(get_le64(bin + off));
+		paddr_t pa = pa_init(test_le64(bin + off));
 		const struct xlat_table_meta *meta = xlat_pool_meta(&f->mm.pool, pa);
 		const uint64_t *table = xlat_pool_table_ptr(&f->mm.pool, pa);
 		uint32_t idx;
@@ -587,7 +563,7 @@ static void check_tables(struct fx *f, const char *dir)
 		if (off == 0)
 			assert_int_equal(pa_addr(pa), pa_addr(f->mm.pgt.root_pa));
 		for (i = 0; i < XLAT_TABLE_ENTRIES; i++)
-			assert_int_equal(get_le64(bin + off + 8 + 8 * i), table[i]);
+			assert_int_equal(test_le64(bin + off + 8 + 8 * i), table[i]);
 		count++;
 	}
 	assert_int_equal(count, f->mm.pool.in_use);
