@@ -58,8 +58,9 @@ static void put_file(const char *name, const char *text)
 }
 
 /* A result document with the fields the page reads; failures go to replay.failures. */
-static void put_result(const char *name, const char *strategy, const char *workload,
-		       unsigned modeled_ns, unsigned failures, unsigned map_count)
+static void put_result_crashes(const char *name, const char *strategy, const char *workload,
+			       unsigned modeled_ns, unsigned failures, unsigned map_count,
+			       unsigned crashes)
 {
 	char text[2048];
 
@@ -76,11 +77,17 @@ static void put_result(const char *name, const char *strategy, const char *workl
 		 "\"memory\": {\"waste_peak_bytes\": 4096, \"waste_mean_bytes\": 100}, "
 		 "\"leaks\": {\"mappings\": 0, \"va_bytes\": 0, \"pinned_pages\": 0}, "
 		 "\"time\": {\"modeled_ns\": %u}, "
-		 "\"replay\": {\"ops\": 400, \"failures\": %u, \"divergences\": 0, \"crashes\": 0, "
-		 "\"first_failure\": \"%s\"}}\n",
-		 strategy, workload, map_count, map_count, modeled_ns, failures,
+		 "\"replay\": {\"ops\": 400, \"failures\": %u, \"divergences\": 0, "
+		 "\"crashes\": %u, \"first_failure\": \"%s\"}}\n",
+		 strategy, workload, map_count, map_count, modeled_ns, failures, crashes,
 		 failures ? "line 7: open: TEE_ERROR_OUT_OF_MEMORY" : "");
 	put_file(name, text);
+}
+
+static void put_result(const char *name, const char *strategy, const char *workload,
+		       unsigned modeled_ns, unsigned failures, unsigned map_count)
+{
+	put_result_crashes(name, strategy, workload, modeled_ns, failures, map_count, 0);
 }
 
 /* The page of tmp_root as a string (caller frees). */
@@ -288,6 +295,24 @@ static void test_failures_do_not_win(void **state)
 	report_fini(&r);
 }
 
+/* A `vm crash` the trace asked for is not a failure: the strategy still ranks. */
+static void test_planned_crash_still_ranks(void **state)
+{
+	struct report r;
+	char err[512], *page;
+
+	(void)state;
+	put_result_crashes("dynamic.json", "dynamic", "multi-vm", 3000, 0, 5, 1);
+	put_result_crashes("cached.json", "cached", "multi-vm", 2000, 0, 5, 1);
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
+	page = page_of(&r);
+	assert_null(strstr(page, "left out of the rankings"));
+	assert_non_null(strstr(page, "Least modeled time for the whole workload: <b>cached</b>"));
+	assert_non_null(strstr(page, "<td class=\"best\" title=\"2000 ns\">"));
+	free(page);
+	report_fini(&r);
+}
+
 /* An SVG older than the newest result is flagged on the page as drawn before it. */
 static void test_stale_figure_flagged(void **state)
 {
@@ -351,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_escapes_and_embeds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_do_not_win, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planned_crash_still_ranks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_figure_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_command_quoted, setup, teardown),
 	};
