@@ -119,6 +119,9 @@ add_test(NAME run_events COMMAND ${EXPECT} 0 "tlbi   all" -- $<TARGET_FILE:teesh
 # The guests' bounce copies are on the timeline too: in-process on the secure clock, with their cost;
 # across processes from each guest (under the hypervisor: vmN).
 add_test(NAME replay_events_copies COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy dynamic ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -E 'vm0   copy   1048576 bytes client -> bounce \\(625.046 us at the memcpy rate\\)' >/dev/null")
+add_test(NAME replay_events_copy_shadow COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy carveout ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -F 'vm0   copy   8192 bytes client -> shadow' >/dev/null")
+add_test(NAME replay_events_copy_carveout COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy carveout ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -F 'vm1   copy   4096 bytes carveout -> client' >/dev/null")
+add_test(NAME replay_events_copy_cached COMMAND bash -o pipefail -c "$<TARGET_FILE:teeshm> replay --events --strategy cached ${CMAKE_SOURCE_DIR}/tests/data/traces/example.trace | grep -F 'vm1   copy   4096 bytes kept bounce -> client' >/dev/null")
 add_test(NAME run_events_copies COMMAND ${EXPECT} 0 "vm1   copy   " -- $<TARGET_FILE:teeshm> run --vms 2 --iterations 1 --events)
 add_test(NAME run_kill_sweep COMMAND ${CMAKE_SOURCE_DIR}/scripts/kill-sweep.sh $<TARGET_FILE:teeshm> 12)
 add_test(NAME run_cached_strategy COMMAND teeshm run --no-hv --iterations 3 --strategy cached)

@@ -6,9 +6,10 @@
  * any older than the results).  The page is written to FILE.tmp and renamed,
  * so a failed report leaves no half page.
  *
- * Exit 0 on success; 1 when the page was written but its figures could not
- * be drawn (it says so on the page), or the page could not be written; 2 on
- * bad input (no DIR, no result document, unlike runs, bad options).
+ * Exit 0 on success; 1 when the page was written but a figure could not be
+ * drawn or shown (the page says so), or when DIR could not be read or the
+ * page written; 2 on bad input (no DIR, no result document, unlike runs, a
+ * malformed document, bad options).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -54,6 +55,12 @@ static int write_page(const struct report *r, const char *path)
 	return 0;
 }
 
+/* Bad input is 2; a failure to read what is there (I/O, memory) is 1. */
+static int input_error(int rc)
+{
+	return rc == TS_EIO || rc == TS_ENOMEM ? 1 : 2;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	const char *out_path = NULL, *script_dir = TEESHM_PLOT_DIR, *dir;
@@ -86,7 +93,7 @@ int cmd_report(int argc, char **argv)
 	rc = report_load(&r, dir, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "teeshm report: %s\n", err);
-		return 2;
+		return input_error(rc);
 	}
 	if (!no_plot) {
 		char *plot_argv[] = { "plot", "--scripts", (char *)script_dir, (char *)dir, NULL };
@@ -98,15 +105,21 @@ int cmd_report(int argc, char **argv)
 		rc = report_load(&r, dir, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "teeshm report: %s\n", err);
-			return 2;
+			return input_error(rc);
 		}
 		if (plot_rc)
 			r.plot_note = "teeshm plot failed on this directory (see its messages): "
 				      "figures may be missing or out of date.";
 	}
 	rc = write_page(&r, out_path);
-	for (i = 0; i < r.n_plots; i++)
+	for (i = 0; i < r.n_plots; i++) {
 		n_figures += r.plots[i].svg != NULL;
+		if (r.plots[i].problem) {
+			fprintf(stderr, "teeshm report: %s/%s.svg %s: left off the page\n", dir,
+				r.plots[i].name, r.plots[i].problem);
+			plot_rc = plot_rc ? plot_rc : 1;
+		}
+	}
 	if (!rc)
 		printf("teeshm report: wrote %s (%zu strategies, %zu figures)\n", out_path,
 		       r.n_docs, n_figures);

@@ -32,26 +32,26 @@ static const struct report_plot plot_kinds[] = {
 	  "host: a point (x, y) says a fraction y of the calls took at most x ns. Further left "
 	  "and steeper is faster and steadier; a long flat run near the top is the tail (p99 "
 	  "and max in the tables). Host timings rank code paths, not hardware.",
-	  NULL, 0, false },
+	  NULL, 0, false, false, NULL },
 	{ "tlb-per-invoke", "TLB invalidations per invoke",
 	  "TLB invalidations the secure TLB model counted, divided by the invokes of the run, "
 	  "stacked by kind. This is the cost a strategy puts on every other user of the TLB: "
 	  "unmapping after each call pays invalidations per invoke, keeping mappings does not.",
-	  NULL, 0, false },
+	  NULL, 0, false, false, NULL },
 	{ "waste-over-time", "Memory waste over the modeled clock",
 	  "Reserved minus in-use shared memory against modeled time, drawn as steps: the height "
 	  "of a line is memory held for nothing at that moment. Lines end where each run ends on "
 	  "the modeled clock, so their lengths compare run times too.",
-	  NULL, 0, false },
+	  NULL, 0, false, false, NULL },
 	{ "invoke-cost-vs-size", "Modeled cost of one invoke against buffer size",
 	  "The optee_os #6142 curve from DIR/sweep: a slope of one means the cost grows with the "
 	  "buffer's pages (mapping on every call); a flat stretch means no per-page cost per call. "
 	  "Crosses are runs with failed calls.",
-	  NULL, 0, false },
+	  NULL, 0, false, true, NULL },
 	{ "scaling-vms", "Cost per invoke and waste peak against guest VMs",
 	  "From DIR/sweep: a flat line on the left means per-call cost does not depend on the "
 	  "number of guests; a rising line on the right is memory that grows with the guests.",
-	  NULL, 0, false },
+	  NULL, 0, false, true, NULL },
 };
 #define N_PLOT_KINDS (sizeof(plot_kinds) / sizeof(plot_kinds[0]))
 
@@ -180,6 +180,18 @@ static const char *fmt_bytes(char *buf, size_t n, double bytes)
 	return buf;
 }
 
+/* A ratio with the digits that matter: 2620, 4.22, 0.00195 (not "0.00"), 0. */
+static const char *fmt_ratio(char *buf, size_t n, double v)
+{
+	if (v >= 100 || v == 0)
+		snprintf(buf, n, "%.0f", v);
+	else if (v >= 1)
+		snprintf(buf, n, "%.2f", v);
+	else
+		snprintf(buf, n, "%.3g", v);
+	return buf;
+}
+
 /* ---- loading ---- */
 
 static int has_json_suffix(const struct dirent *e)
@@ -187,13 +199,6 @@ static int has_json_suffix(const struct dirent *e)
 	size_t n = strlen(e->d_name);
 
 	return n > 5 && !strcmp(e->d_name + n - 5, ".json");
-}
-
-static int has_svg_suffix(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return n > 4 && !strcmp(e->d_name + n - 4, ".svg");
 }
 
 static bool newer(const struct timespec *a, const struct timespec *b)
@@ -295,48 +300,158 @@ static int check_same_run(const struct report *r, char *err, size_t err_bytes)
 static int take_config(struct report *r, json_t *doc, const char *path, char *err,
 		       size_t err_bytes)
 {
-	const char *w = get_str(doc, "workload", "name");
+	static const char *const counts[][2] = {
+		{ "workload", "ops" }, { "workload", "vms" }, { "workload", "seed" },
+		{ "workload", "invokes" },
+	};
+	const json_t *cmd = json_object_get(doc, "command");
+	const json_t *runs = json_object_get(doc, "strategies");
+	const json_t *v, *vals = get(doc, "profile", "values", NULL);
+	json_t *sec, *val;
+	const char *k, *sk;
+	size_t i;
 
-	if (!w)
+	if (!get_str(doc, "workload", "name"))
 		return ts_errf(err, err_bytes, TS_EINVAL, "%s: workload.name is missing", path);
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		v = get(doc, counts[i][0], counts[i][1], NULL);
+		if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+			return ts_errf(err, err_bytes, TS_EINVAL,
+				       "%s: %s.%s is not a non-negative integer", path,
+				       counts[i][0], counts[i][1]);
+	}
+	if (cmd && !json_is_array(cmd))
+		return ts_errf(err, err_bytes, TS_EINVAL, "%s: command is not an array", path);
+	json_array_foreach(cmd, i, v)
+		if (!json_is_string(v))
+			return ts_errf(err, err_bytes, TS_EINVAL,
+				       "%s: command[%zu] is not a string", path, i);
+	if (runs && !json_is_array(runs))
+		return ts_errf(err, err_bytes, TS_EINVAL, "%s: strategies is not an array", path);
+	json_array_foreach(runs, i, v)
+		if (!get_str(v, "name", NULL) ||
+		    !(get_str(v, "result", NULL) || get_str(v, "error", NULL)))
+			return ts_errf(err, err_bytes, TS_EINVAL,
+				       "%s: strategies[%zu] needs a name and a result or an error",
+				       path, i);
+	if (vals && !json_is_object(vals))
+		return ts_errf(err, err_bytes, TS_EINVAL, "%s: profile.values is not an object",
+			       path);
+	json_object_foreach((json_t *)vals, sk, sec) {
+		if (!json_is_object(sec))
+			return ts_errf(err, err_bytes, TS_EINVAL,
+				       "%s: profile.values.%s is not an object", path, sk);
+		json_object_foreach(sec, k, val)
+			if (!json_is_integer(val) || json_integer_value(val) < 0)
+				return ts_errf(err, err_bytes, TS_EINVAL,
+					       "%s: profile.values.%s.%s is not a non-negative "
+					       "integer", path, sk, k);
+	}
 	r->config = json_incref(doc);
 	return 0;
 }
 
+/*
+ * A document that compare.json does not list is a result of another run left
+ * in DIR: mixing it in would compare unlike things.
+ */
+static int check_listed(const struct report *r, char *err, size_t err_bytes)
+{
+	const json_t *runs = json_object_get(r->config, "strategies"), *v;
+	size_t i, k;
+
+	if (!runs)
+		return 0;
+	for (i = 0; i < r->n_docs; i++) {
+		bool listed = false;
+
+		json_array_foreach(runs, k, v) {
+			const char *f = get_str(v, "result", NULL);
+
+			listed |= f && !strcmp(f, r->doc_files[i]);
+		}
+		if (!listed)
+			return ts_errf(err, err_bytes, TS_EINVAL,
+				       "%s/%s is not among the results %s/%s lists: a result of "
+				       "another run? (move it out of the directory)", r->dir,
+				       r->doc_files[i], r->dir, REPORT_CONFIG_FILE);
+	}
+	return 0;
+}
+
+/* The newest mtime among dir/ *.json (zero when there is none or no dir). */
+static struct timespec newest_json(const char *dir)
+{
+	struct timespec newest = { 0, 0 };
+	struct dirent **names = NULL;
+	char path[4096 + REPORT_NAME_BYTES];
+	struct stat st;
+	int n, k;
+
+	n = scandir(dir, &names, has_json_suffix, alphasort);
+	for (k = 0; k < n; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[k]->d_name);
+		if (!stat(path, &st) && newer(&st.st_mtim, &newest))
+			newest = st.st_mtim;
+		free(names[k]);
+	}
+	free(names);
+	return newest;
+}
+
+/*
+ * Each figure teeshm plot may have drawn.  A file that cannot be shown (empty,
+ * not SVG, too large, unreadable) is that figure's problem, said on the page,
+ * not the report's: the rest of the page still stands.
+ */
 static int load_plots(struct report *r, const struct timespec *newest_doc, char *err,
 		      size_t err_bytes)
 {
-	struct dirent **names = NULL;
+	char sweep_dir[sizeof(r->dir) + 8];
+	struct timespec newest_sweep;
 	size_t i;
-	int n, k, rc = 0;
 
 	r->plots = calloc(N_PLOT_KINDS, sizeof(*r->plots));
 	if (!r->plots)
 		return ts_errf(err, err_bytes, TS_ENOMEM, "out of memory");
 	r->n_plots = N_PLOT_KINDS;
-	n = scandir(r->dir, &names, has_svg_suffix, alphasort);
-	if (n < 0)
-		return ts_errf(err, err_bytes, TS_EIO, "%s: cannot read the directory: %s", r->dir,
-			       strerror(errno));
-	for (i = 0; i < N_PLOT_KINDS && !rc; i++) {
+	snprintf(sweep_dir, sizeof(sweep_dir), "%s/sweep", r->dir);
+	newest_sweep = newest_json(sweep_dir);
+	for (i = 0; i < N_PLOT_KINDS; i++) {
 		struct report_plot *p = &r->plots[i];
-		char path[sizeof(r->dir) + REPORT_NAME_BYTES];
+		char path[sizeof(r->dir) + REPORT_NAME_BYTES], why[64];
 		struct stat st;
+		int rc;
 
 		*p = plot_kinds[i];
 		snprintf(path, sizeof(path), "%s/%s.svg", r->dir, p->name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
+		if (lstat(path, &st))
+			continue; /* not drawn: nothing to say */
+		if (!S_ISREG(st.st_mode)) {
+			p->problem = "is not a regular file";
 			continue;
-		rc = slurp(path, REPORT_MAX_SVG_BYTES, &p->svg, &p->svg_bytes, err, err_bytes);
-		if (!rc && !strstr(p->svg, "<svg"))
-			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s: not an SVG image", path);
-		p->stale = newer(newest_doc, &st.st_mtim);
+		}
+		rc = slurp(path, REPORT_MAX_SVG_BYTES, &p->svg, &p->svg_bytes, why, sizeof(why));
+		if (rc == TS_ENOMEM)
+			return ts_errf(err, err_bytes, rc, "%s: out of memory", path);
+		if (rc == TS_E2BIG)
+			p->problem = "is larger than a report embeds (8 MiB)";
+		else if (rc)
+			p->problem = "cannot be read";
+		else if (!strstr(p->svg, "<svg"))
+			p->problem = p->svg_bytes ? "is not an SVG image" : "is empty";
+		if (p->problem) {
+			free(p->svg);
+			p->svg = NULL;
+			p->svg_bytes = 0;
+			continue;
+		}
+		p->stale = newer(p->from_sweep ? &newest_sweep : newest_doc, &st.st_mtim);
 	}
-	for (k = 0; k < n; k++)
-		free(names[k]);
-	free(names);
-	return rc;
+	return 0;
 }
+
+static int check_doc_numbers(const json_t *doc, const char *path, char *err, size_t err_bytes);
 
 int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 {
@@ -378,6 +493,8 @@ int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 			if (!json_is_string(json_object_get(doc, "strategy")))
 				rc = ts_errf(err, err_bytes, TS_EINVAL,
 					     "%s: \"strategy\" is missing or not a string", path);
+			else if ((rc = check_doc_numbers(doc, path, err, err_bytes)))
+				;
 			else if (r->n_docs == REPORT_MAX_DOCS)
 				rc = ts_errf(err, err_bytes, TS_E2BIG,
 					     "%s: more than %u result documents: a report "
@@ -405,6 +522,8 @@ int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 		order_docs(r);
 		rc = check_same_run(r, err, err_bytes);
 	}
+	if (!rc && r->config)
+		rc = check_listed(r, err, err_bytes);
 	if (!rc && r->config &&
 	    !json_equal(get(r->config, "workload", "name", NULL),
 			json_object_get(r->docs[0], "workload")))
@@ -584,6 +703,65 @@ static const struct detail_table detail_tables[] = {
 	  11 },
 };
 
+/* A field the page reads: absent, a non-negative integer, or an object of them (summed). */
+static int check_count(const json_t *doc, const char *path, const char *a, const char *b,
+		       const char *c, char *err, size_t err_bytes)
+{
+	const json_t *v = get(doc, a, b, c), *m;
+	const char *k;
+	bool ok = true;
+
+	if (!v)
+		return 0;
+	if (json_is_object(v))
+		json_object_foreach((json_t *)v, k, m)
+			ok &= json_is_integer(m) && json_integer_value(m) >= 0;
+	else
+		ok = json_is_integer(v) && json_integer_value(v) >= 0;
+	if (ok)
+		return 0;
+	return ts_errf(err, err_bytes, TS_EINVAL,
+		       "%s: %s%s%s%s%s is not a non-negative integer (nor an object of them)", path,
+		       a, b ? "." : "", b ? b : "", c ? "." : "", c ? c : "");
+}
+
+static int check_metric(const json_t *doc, const char *path, const struct metric *m, char *err,
+			size_t err_bytes)
+{
+	int rc = check_count(doc, path, m->a, m->b, m->c, err, err_bytes);
+
+	if (!rc && m->per_a)
+		rc = check_count(doc, path, m->per_a, m->per_b, NULL, err, err_bytes);
+	return rc;
+}
+
+/*
+ * Every number the page reads is a count or absent: a counter that is there
+ * but unreadable must not pass for 0 (a failure count of "25" would make a
+ * failing run look clean).
+ */
+static int check_doc_numbers(const json_t *doc, const char *path, char *err, size_t err_bytes)
+{
+	static const char *const more[][3] = {
+		{ "replay", "failures", NULL }, { "replay", "divergences", NULL },
+		{ "replay", "crashes", NULL },  { "ops", "failed", NULL },
+		{ "ops", "by_error", NULL },    { "leaks", NULL, NULL },
+		{ "vms", NULL, NULL },          { "map", "count", NULL },
+		{ "unmap", "count", NULL },
+	};
+	size_t i, t;
+	int rc = 0;
+
+	for (i = 0; !rc && i < sizeof(summary_metrics) / sizeof(summary_metrics[0]); i++)
+		rc = check_metric(doc, path, &summary_metrics[i], err, err_bytes);
+	for (t = 0; !rc && t < sizeof(detail_tables) / sizeof(detail_tables[0]); t++)
+		for (i = 0; !rc && i < detail_tables[t].n_cols; i++)
+			rc = check_metric(doc, path, &detail_tables[t].cols[i], err, err_bytes);
+	for (i = 0; !rc && i < sizeof(more) / sizeof(more[0]); i++)
+		rc = check_count(doc, path, more[i][0], more[i][1], more[i][2], err, err_bytes);
+	return rc;
+}
+
 /* The metric of doc as a number; false when the document lacks it (or divides by zero). */
 static bool metric_value(const struct metric *m, const json_t *doc, double *v, uint64_t *num)
 {
@@ -620,7 +798,7 @@ static void metric_cell(FILE *out, const struct metric *m, const json_t *doc, bo
 	case U_COUNT: fputs(fmt_count(buf, sizeof(buf), num), out); break;
 	case U_NS: fputs(fmt_ns(buf, sizeof(buf), v), out); break;
 	case U_BYTES: fputs(fmt_bytes(buf, sizeof(buf), v), out); break;
-	case U_RATIO: fprintf(out, "%.2f", v); break;
+	case U_RATIO: fputs(fmt_ratio(buf, sizeof(buf), v), out); break;
 	}
 	fputs("</td>", out);
 }
@@ -666,12 +844,12 @@ static size_t complete_docs(const struct report *r, bool *complete)
 	return n;
 }
 
-static void summary_table(FILE *out, const struct report *r, const bool *complete,
-			  size_t n_complete)
+static void summary_table(FILE *out, const struct report *r, const bool *complete)
 {
 	const size_t n_cols = sizeof(summary_metrics) / sizeof(summary_metrics[0]);
 	double best[sizeof(summary_metrics) / sizeof(summary_metrics[0])];
-	bool have[sizeof(summary_metrics) / sizeof(summary_metrics[0])] = { false };
+	/* how many complete runs have a value in the column: a best needs two to beat */
+	size_t have[sizeof(summary_metrics) / sizeof(summary_metrics[0])] = { 0 };
 	size_t i, c;
 	char buf[32];
 
@@ -680,12 +858,11 @@ static void summary_table(FILE *out, const struct report *r, const bool *complet
 			uint64_t num;
 			double v;
 
-			if (complete[i] &&
-			    metric_value(&summary_metrics[c], r->docs[i], &v, &num) &&
-			    (!have[c] || v < best[c])) {
+			if (!complete[i] ||
+			    !metric_value(&summary_metrics[c], r->docs[i], &v, &num))
+				continue;
+			if (!have[c]++ || v < best[c])
 				best[c] = v;
-				have[c] = true;
-			}
 		}
 	fputs("<div class=\"wide\"><table class=\"num\">\n", out);
 	header_row(out, summary_metrics, n_cols, true);
@@ -701,7 +878,7 @@ static void summary_table(FILE *out, const struct report *r, const bool *complet
 			const struct metric *m = &summary_metrics[c];
 			uint64_t num;
 			double v;
-			bool is_best = m->best_low && n_complete > 1 && complete[i] && have[c] &&
+			bool is_best = m->best_low && have[c] >= 2 && complete[i] &&
 				       metric_value(m, r->docs[i], &v, &num) && v == best[c];
 
 			metric_cell(out, m, r->docs[i], is_best);
@@ -798,7 +975,7 @@ static void fmt_metric(char *buf, size_t n, const struct metric *m, double v)
 	switch (m->unit) {
 	case U_NS: fmt_ns(buf, n, v); break;
 	case U_BYTES: fmt_bytes(buf, n, v); break;
-	default: snprintf(buf, n, "%.2f", v); break;
+	default: fmt_ratio(buf, n, v); break;
 	}
 }
 
@@ -900,6 +1077,17 @@ static void figures(FILE *out, const struct report *r)
 	for (i = 0; i < r->n_plots; i++) {
 		const struct report_plot *p = &r->plots[i];
 
+		if (p->problem) {
+			fputs("<p class=\"bad\">", out);
+			report_html_escape(out, p->title);
+			fputs(": <code>", out);
+			report_html_escape(out, p->name);
+			fputs(".svg</code> ", out);
+			report_html_escape(out, p->problem);
+			fputs(", so it is not shown (run <code>teeshm plot</code> on the directory "
+			      "again).</p>\n", out);
+			continue;
+		}
 		if (!p->svg)
 			continue;
 		shown++;
@@ -921,7 +1109,7 @@ static void figures(FILE *out, const struct report *r)
 			      "again.</span>", out);
 		fputs("</figcaption>\n</figure>\n", out);
 	}
-	if (!shown)
+	if (!shown && !r->plot_note)
 		fputs("<p>No figures: the directory holds no SVG drawn by <code>teeshm plot</code>."
 		      "</p>\n", out);
 	fputs("</section>\n", out);
@@ -1066,7 +1254,8 @@ static const char page_style[] =
 	"figure{margin:18px 0;border:1px solid #e4e4e4;border-radius:6px;padding:10px}\n"
 	"figure img{width:100%;height:auto;display:block}\n"
 	"figcaption{font-size:13px;color:#333;margin-top:6px}\n"
-	"figure[data-rendered=no] img,figure[data-rendered=blank] img{display:none}\n"
+	"figure[data-rendered=no] img,figure[data-rendered=blank] img,"
+	"figure[data-rendered=unreadable] img{display:none}\n"
 	"code,pre{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12.5px}\n"
 	"pre{background:#f6f8fa;padding:10px;border-radius:6px;overflow-x:auto}\n"
 	"footer{margin-top:40px;color:#777;font-size:12px}\n"
@@ -1082,6 +1271,7 @@ static const char page_script[] =
 	"<script>\n"
 	"function teeshmCheckFigure(fig) {\n"
 	"  var img = fig.querySelector('img'), state = 'no', ink = 0;\n"
+	"  try {\n"
 	"  if (img && img.complete && img.naturalWidth > 0) {\n"
 	"    var c = document.createElement('canvas'), w = 250, h = 160;\n"
 	"    c.width = w; c.height = h;\n"
@@ -1093,6 +1283,7 @@ static const char page_script[] =
 	"      if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) ink++;\n"
 	"    state = ink > 200 ? 'yes' : 'blank';\n"
 	"  }\n"
+	"  } catch (e) { state = 'unreadable'; }\n"
 	"  fig.setAttribute('data-rendered', state);\n"
 	"  fig.setAttribute('data-ink', String(ink));\n"
 	"  if (state !== 'yes') {\n"
@@ -1122,7 +1313,10 @@ int report_write_html(const struct report *r, FILE *out)
 	char buf[32];
 	uint64_t vms;
 
+	/* The page may load nothing: its figures are data: URIs, its style and script inline. */
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", out);
 	fprintf(out, "<meta name=\"generator\" content=\"teeshm %s\">\n<title>teeshm compare: ",
 		TEESHM_VERSION);
@@ -1150,7 +1344,7 @@ int report_write_html(const struct report *r, FILE *out)
 	      "on the same trace. Hover a header for its meaning and a cell for its exact value; "
 	      "the best value of a column among the strategies that ran every call is "
 	      "marked.</p>\n", out);
-	summary_table(out, r, complete, n_complete);
+	summary_table(out, r, complete);
 	fputs("</section>\n", out);
 
 	figures(out, r);

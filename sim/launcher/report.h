@@ -9,8 +9,9 @@
  *
  * The page loads nothing from outside itself.  A short inline script checks
  * that each figure decoded and drew ink, marks its <figure> with
- * data-rendered="yes|no|blank", and shows a note on a figure that did not
- * render; tests read those marks through headless Chromium.
+ * data-rendered="yes|no|blank|unreadable", and shows a note on a figure that
+ * did not render; tests read those marks through headless Chromium.  A
+ * Content-Security-Policy forbids loading anything else.
  */
 #ifndef TEESHM_LAUNCHER_REPORT_H
 #define TEESHM_LAUNCHER_REPORT_H
@@ -34,7 +35,9 @@ struct report_plot {
 	const char *caption; /* how to read it, in one short paragraph (plain text) */
 	char *svg;           /* the file's bytes, or NULL when DIR has none */
 	size_t svg_bytes;
-	bool stale;          /* drawn before the newest result document was written */
+	bool stale;          /* drawn before the newest result it shows was written */
+	bool from_sweep;     /* drawn from DIR/sweep's documents */
+	const char *problem; /* why DIR/<name>.svg cannot be shown ("is empty"), or NULL */
 };
 
 struct report {
@@ -51,12 +54,15 @@ struct report {
 /*
  * Read DIR.  0, or a TS_E* code with err naming the file and what is wrong:
  *   TS_ENOENT  no DIR
- *   TS_EINVAL  no teeshm.result/1 document, a document jansson cannot parse or
- *              lacking "strategy", documents of different workloads, VM
+ *   TS_EINVAL  no teeshm.result/1 document, a document jansson cannot parse,
+ *              lacking "strategy" or with a count the page reads that is not
+ *              a non-negative integer, documents of different workloads, VM
  *              counts or profiles, a compare.json that is not
- *              teeshm.compare/1 or names another workload
- *   TS_E2BIG   more than REPORT_MAX_DOCS documents, an SVG over
- *              REPORT_MAX_SVG_BYTES
+ *              teeshm.compare/1, is malformed, names another workload or
+ *              does not list a document in DIR
+ *   TS_E2BIG   more than REPORT_MAX_DOCS documents
+ * A figure that cannot be shown (empty, not SVG, over REPORT_MAX_SVG_BYTES,
+ * unreadable) is not an error here: its plot's `problem` says why.
  *   TS_EIO / TS_ENOMEM  reading failed
  * On failure r holds nothing (report_fini is still safe to call).
  */

@@ -191,8 +191,13 @@ struct copy_event_ctx {
 static void print_copy_event(void *ctx, const char *what, uint64_t bytes)
 {
 	const struct copy_event_ctx *c = ctx;
+	char line[160];
+	int n = snprintf(line, sizeof(line), "%12s     %-5s copy   %" PRIu64 " bytes %s\n", "-",
+			 c->who, bytes, what);
 
-	fprintf(stderr, "%12s     %-5s copy   %" PRIu64 " bytes %s\n", "-", c->who, bytes, what);
+	/* one write, so the secure world's lines on the same stderr do not cut it */
+	if (n > 0)
+		fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, stderr);
 }
 
 int guest_world_main(int argc, char **argv)

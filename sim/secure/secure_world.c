@@ -63,7 +63,9 @@ struct core_mm *sw_mm(struct secure_world *sw)
 
 void sw_timeline_note(struct secure_world *sw, uint32_t client, const char *text)
 {
+	pthread_mutex_lock(&sw->lock); /* the metrics clock is read under it, as in sw_smc */
 	sw_event(sw, client, "%s", text);
+	pthread_mutex_unlock(&sw->lock);
 }
 
 /* Static areas as OP-TEE maps them at boot (the same as `teeshm mm`). */

@@ -220,7 +220,8 @@ void sw_event(struct secure_world *sw, uint32_t client, const char *fmt, ...)
 {
 	const struct profile *prof = sw->metrics.prof;
 	uint64_t now = sw_metrics_now(sw);
-	char who[16];
+	char who[16], line[256];
+	size_t n;
 	va_list ap;
 
 	if (!sw->cfg.events)
@@ -230,12 +231,19 @@ void sw_event(struct secure_world *sw, uint32_t client, const char *fmt, ...)
 	else
 		snprintf(who, sizeof(who), "vm%u", client - 1);
 	if (prof)
-		fprintf(sw->cfg.events, "%12.3f us  %-5s ", profile_cycles_to_ns(prof, now) / 1000.0,
-			who);
+		n = (size_t)snprintf(line, sizeof(line), "%12.3f us  %-5s ",
+				     profile_cycles_to_ns(prof, now) / 1000.0, who);
 	else
-		fprintf(sw->cfg.events, "%12llu     %-5s ", (unsigned long long)now, who);
+		n = (size_t)snprintf(line, sizeof(line), "%12llu     %-5s ",
+				     (unsigned long long)now, who);
 	va_start(ap, fmt);
-	vfprintf(sw->cfg.events, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', sw->cfg.events);
+	/*
+	 * One write per line: under `teeshm run` the guests print their copies
+	 * on the same stderr, and a line written piecemeal would be cut by theirs.
+	 */
+	n = strlen(line);
+	line[n++] = '\n';
+	fwrite(line, 1, n, sw->cfg.events);
 }

@@ -33,11 +33,17 @@ fail() {
 	exit 1
 }
 
-# Self-contained: no reference that a browser would fetch.
-if grep -Eno '(src|href)="(https?:|//|file:)[^"]*"|<link[ >]|@import|url\(' "$page" >"$out/external.txt"; then
+# Self-contained: no reference a browser would fetch (only data: URIs and #fragments), and the
+# page is browsed alone in an empty directory, so a relative reference could not resolve either.
+if { grep -Eno '(src|href|srcset|data|action)="[^"]*"' "$page" | grep -Ev '="(data:|#)' ||
+	grep -Eno '<link[ >]|@import|url\(' "$page"; } >"$out/external.txt"; then
 	cat "$out/external.txt" >&2
 	fail "$page refers to something outside itself"
 fi
+grep -q 'Content-Security-Policy' "$page" || fail "$page has no Content-Security-Policy"
+alone="$out/alone"
+mkdir -p "$alone"
+cp "$page" "$alone/report.html"
 # Every figure teeshm plot drew for a compare run is on the page.
 for fig in latency-cdf tlb-per-invoke waste-over-time; do
 	grep -q "id=\"fig-$fig\"" "$page" || fail "$page lacks the figure $fig"
@@ -53,7 +59,7 @@ browse() { # browse PAGE SCREENSHOT: the DOM after load on stdout
 		2>>"$out/chromium.log"
 }
 
-browse "$page" "$out/report.png" >"$out/report.dom.html"
+browse "$alone/report.html" "$out/report.png" >"$out/report.dom.html"
 grep -o '<figure[^>]*>' "$out/report.dom.html" >"$out/figures.txt" || true
 cat "$out/figures.txt"
 n_figures=$(grep -c 'class="plot"' "$out/figures.txt" || true)
@@ -73,7 +79,9 @@ broken="$out/broken"
 cp -r "$run" "$broken"
 printf '<svg xmlns="http://www.w3.org/2000/svg"><g></svg' >"$broken/tlb-per-invoke.svg"
 "$teeshm" report --no-plot "$broken" >/dev/null
-browse "$broken/report.html" "$out/broken.png" >"$out/broken.dom.html"
+mkdir -p "$out/broken-alone"
+cp "$broken/report.html" "$out/broken-alone/report.html"
+browse "$out/broken-alone/report.html" "$out/broken.png" >"$out/broken.dom.html"
 grep -o '<figure[^>]*>' "$out/broken.dom.html" | grep 'fig-tlb-per-invoke' | grep -q 'data-rendered="no"' ||
 	fail "a figure that cannot decode was not marked as broken"
 grep -q 'data-figures="3 2"' "$out/broken.dom.html" || fail "the broken page did not count 2 of 3 figures"

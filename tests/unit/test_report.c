@@ -21,6 +21,7 @@
 
 #include "sim/common/ts_err.h"
 #include "sim/launcher/report.h"
+#include "tests/test_files.h"
 
 static char tmp_root[64];
 
@@ -88,6 +89,26 @@ static void put_result(const char *name, const char *strategy, const char *workl
 		       unsigned modeled_ns, unsigned failures, unsigned map_count)
 {
 	put_result_crashes(name, strategy, workload, modeled_ns, failures, map_count, 0);
+}
+
+/* Replace the first `from` in tmp_root/name by `to`. */
+static void edit_file(const char *name, const char *from, const char *to)
+{
+	char path[256], *text, *at, *out;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp_root, name);
+	text = test_read_file(path, NULL);
+	assert_non_null(text);
+	at = strstr(text, from);
+	assert_non_null(at);
+	n = strlen(text) - strlen(from) + strlen(to) + 1;
+	out = malloc(n);
+	assert_non_null(out);
+	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	put_file(name, out);
+	free(out);
+	free(text);
 }
 
 /* The page of tmp_root as a string (caller frees). */
@@ -295,6 +316,162 @@ static void test_failures_do_not_win(void **state)
 	report_fini(&r);
 }
 
+/* Markup in any string of the documents or compare.json reaches the page only escaped. */
+static void test_every_string_escaped(void **state)
+{
+	struct report r;
+	char err[512], *page;
+
+	(void)state;
+	put_result("dynamic.json", "dynamic", "w<x>", 3000, 2, 5);
+	edit_file("dynamic.json", "line 7: open", "line 7 <x>: open");
+	edit_file("dynamic.json", "\"by_error\": {}", "\"by_error\": {\"E<x>\": 2}");
+	put_file("compare.json",
+		 "{\"schema\": \"teeshm.compare/1\", \"teeshm_version\": \"v<x>\", "
+		 "\"command\": [\"teeshm\", \"<x>\"], "
+		 "\"workload\": {\"name\": \"w<x>\", \"source\": \"s<x>\"}, "
+		 "\"profile\": {\"name\": \"p\", \"description\": \"d<x>\", \"path\": \"f<x>\"}, "
+		 "\"strategies\": [{\"name\": \"dynamic\", \"result\": \"dynamic.json\"}, "
+		 "{\"name\": \"r<x>\", \"error\": \"e<x>\"}]}\n");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
+	page = page_of(&r);
+	assert_null(strstr(page, "<x>"));
+	/* workload (title, header, table), first failure (glance, table), error name, version,
+	 * command, source, description, path, strategy name and error */
+	assert_true(count_of(page, "&lt;x&gt;") >= 12);
+	free(page);
+	report_fini(&r);
+}
+
+/* A leaking run is named, and its values are never marked best. */
+static void test_leak_is_not_best(void **state)
+{
+	struct report r;
+	char err[512], *page;
+
+	(void)state;
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	put_result("cached.json", "cached", "gp-xtest", 2000, 0, 5);
+	put_result("rpc.json", "rpc", "gp-xtest", 500, 0, 5);
+	edit_file("rpc.json", "\"mappings\": 0", "\"mappings\": 3");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
+	page = page_of(&r);
+	assert_non_null(strstr(page, "<b>rpc</b> left mappings"));
+	assert_non_null(strstr(page, "<td class=\"bad\">LEAKED</td>"));
+	assert_null(strstr(page, "<td class=\"best\" title=\"500 ns\">"));
+	assert_non_null(strstr(page, "<td class=\"best\" title=\"2000 ns\">"));
+	free(page);
+	report_fini(&r);
+}
+
+/* A result that differed from the trace's expect= counts as a failed call. */
+static void test_divergence_is_failure(void **state)
+{
+	struct report r;
+	char err[512], *page;
+
+	(void)state;
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	edit_file("dynamic.json", "\"divergences\": 0", "\"divergences\": 2");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
+	page = page_of(&r);
+	assert_non_null(strstr(page, "<b>dynamic</b> failed 2 client calls"));
+	free(page);
+	report_fini(&r);
+}
+
+/* A counter that is there but unreadable is refused, never read as 0. */
+static void test_unreadable_counter_refused(void **state)
+{
+	struct report r;
+	char err[512];
+
+	(void)state;
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	edit_file("dynamic.json", "\"failures\": 0", "\"failures\": \"25\"");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), TS_EINVAL);
+	assert_non_null(strstr(err, "dynamic.json: replay.failures is not a non-negative integer"));
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	edit_file("dynamic.json", "\"pinned_pages\": 0", "\"pinned_pages\": 0, \"note\": \"x\"");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), TS_EINVAL);
+	assert_non_null(strstr(err, "dynamic.json: leaks is not"));
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	edit_file("dynamic.json", "\"mappings\": 0", "\"mappings\": -1");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), TS_EINVAL);
+}
+
+/* More documents than one compare run writes are refused. */
+static void test_too_many_documents(void **state)
+{
+	struct report r;
+	char err[512], name[32];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i <= REPORT_MAX_DOCS; i++) {
+		snprintf(name, sizeof(name), "r%02u.json", i);
+		put_result(name, "dynamic", "gp-xtest", 3000, 0, 5);
+	}
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), TS_E2BIG);
+	assert_non_null(strstr(err, "more than 32 result documents"));
+}
+
+/* A document compare.json does not list (left from another run) is refused by name. */
+static void test_unlisted_document_refused(void **state)
+{
+	struct report r;
+	char err[1024];
+
+	(void)state;
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	put_result("rpc.json", "rpc", "gp-xtest", 3000, 0, 5);
+	put_file("compare.json", "{\"schema\": \"teeshm.compare/1\", \"workload\": "
+				 "{\"name\": \"gp-xtest\"}, \"strategies\": [{\"name\": "
+				 "\"dynamic\", \"result\": \"dynamic.json\"}]}\n");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), TS_EINVAL);
+	assert_non_null(strstr(err, "rpc.json is not among the results"));
+}
+
+/* A figure that cannot be shown is that figure's note on the page, not the report's failure. */
+static void test_bad_figure_is_its_own_problem(void **state)
+{
+	struct report r;
+	char err[512], *page;
+
+	(void)state;
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	put_file("latency-cdf.svg", "garbage");
+	put_file("tlb-per-invoke.svg", "");
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
+	assert_string_equal(r.plots[0].problem, "is not an SVG image");
+	assert_string_equal(r.plots[1].problem, "is empty");
+	assert_null(r.plots[0].svg);
+	page = page_of(&r);
+	assert_non_null(strstr(page, "<code>latency-cdf.svg</code> is not an SVG image, so it is "
+				     "not shown"));
+	assert_non_null(strstr(page, "<code>tlb-per-invoke.svg</code> is empty"));
+	assert_int_equal(count_of(page, "<figure class=\"plot\""), 0);
+	free(page);
+	report_fini(&r);
+}
+
+/* "Best" needs two complete runs with a value: a column only one of them has marks nothing. */
+static void test_best_needs_two_values(void **state)
+{
+	struct report r;
+	char err[512], *page;
+
+	(void)state;
+	put_result("carveout.json", "carveout", "gp-xtest", 1000, 0, 0); /* no map calls */
+	put_result("dynamic.json", "dynamic", "gp-xtest", 3000, 0, 5);
+	assert_int_equal(report_load(&r, tmp_root, err, sizeof(err)), 0);
+	page = page_of(&r);
+	assert_null(strstr(page, "<td class=\"best\" title=\"250 ns\">")); /* map p50 */
+	assert_non_null(strstr(page, "<td class=\"best\" title=\"1000 ns\">")); /* time */
+	free(page);
+	report_fini(&r);
+}
+
 /* A `vm crash` the trace asked for is not a failure: the strategy still ranks. */
 static void test_planned_crash_still_ranks(void **state)
 {
@@ -376,6 +553,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_escapes_and_embeds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_do_not_win, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_string_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leak_is_not_best, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_divergence_is_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_counter_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlisted_document_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_figure_is_its_own_problem, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_best_needs_two_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planned_crash_still_ranks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_figure_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_command_quoted, setup, teardown),
