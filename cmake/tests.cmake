@@ -156,7 +156,7 @@ set_tests_properties(plot_compare plot_sweep_names cli_plot_no_gnuplot PROPERTIE
 # (copied, as report redraws the figures), then the page in headless Chromium (plain build only:
 # the browser is the slow part and sanitizers add nothing to it).
 teeshm_unit_test(NAME test_report SOURCES tests/unit/test_report.c sim/launcher/report.c
-  sim/launcher/run_result.c LIBS teeshm_common PkgConfig::JANSSON)
+  sim/launcher/report_html.c sim/launcher/run_result.c LIBS teeshm_common PkgConfig::JANSSON)
 add_test(NAME report_compare COMMAND sh -c "rm -rf report-test && cp -r plot-test report-test && $<TARGET_FILE:teeshm> report report-test && grep -q 'id=\"fig-waste-over-time\"' report-test/report.html && grep -q 'cpu.mhz' report-test/report.html && test ! -e report-test/report.html.tmp")
 add_test(NAME cli_report_missing_dir COMMAND ${EXPECT} 2 "report-missing-dir: cannot read" -- $<TARGET_FILE:teeshm> report report-missing-dir)
 add_test(NAME cli_report_unlike_runs COMMAND ${EXPECT} 2 "are results of different runs" -- sh -c "rm -rf report-unlike && mkdir report-unlike && cp plot-test/cached.json report-unlike/ && sed 's/\"workload\": \"multi-vm\"/\"workload\": \"gp-xtest\"/' plot-test/dynamic.json >report-unlike/dynamic.json && exec $<TARGET_FILE:teeshm> report report-unlike")
