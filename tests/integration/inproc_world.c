@@ -288,6 +288,57 @@ uint32_t inproc_sum_bytes(const uint8_t *p, size_t n)
 	return s;
 }
 
+void inproc_fill(uint8_t *p, size_t n, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));
+}
+
+void inproc_transform_temp(TEEC_Session *s, const uint8_t *in, uint8_t *out, size_t n)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+	size_t i;
+
+	memset(out, 0, n + 50);
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
+					 TEEC_VALUE_INOUT, TEEC_NONE);
+	op.params[0].tmpref.buffer = (void *)in;
+	op.params[0].tmpref.size = n;
+	op.params[1].tmpref.buffer = out;
+	op.params[1].tmpref.size = n + 50;
+	op.params[2].value.a = 100;
+	assert_int_equal(TEEC_InvokeCommand(s, TA_ECHO_CMD_TRANSFORM, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(origin, TEEC_ORIGIN_TRUSTED_APP);
+	assert_int_equal(op.params[1].tmpref.size, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(out[i], in[i] ^ 0xA5);
+	assert_int_equal(out[n], 0); /* only what the TA produced was copied back */
+	assert_int_equal(op.params[2].value.a, 101);
+	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(in, n));
+}
+
+void inproc_inc_inplace_temp(TEEC_Session *s, uint8_t *io, size_t n, unsigned seed)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+	size_t i;
+
+	inproc_fill(io, n, seed);
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+	op.params[0].tmpref.buffer = io;
+	op.params[0].tmpref.size = n;
+	assert_int_equal(TEEC_InvokeCommand(s, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
+			 TEEC_SUCCESS);
+	for (i = 0; i < n; i++)
+		assert_int_equal(io[i], (uint8_t)((uint8_t)(i * 31 + seed + (i >> 8)) + 1));
+	assert_int_equal(op.params[0].tmpref.size, n);
+}
+
 void inproc_transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemory *in_shm,
 			     size_t ioff, size_t n, uint32_t out_type, TEEC_SharedMemory *out_shm,
 			     size_t ooff, size_t room)

@@ -144,6 +144,17 @@ void inproc_hv_down(struct inproc_hv *hv);
 
 /* The echo TA's checksum of n bytes (p2.b of TRANSFORM). */
 uint32_t inproc_sum_bytes(const uint8_t *p, size_t n);
+/* The tests' data pattern: n bytes that differ with seed and along the buffer. */
+void inproc_fill(uint8_t *p, size_t n, unsigned seed);
+/*
+ * Echo TRANSFORM of in[0, n) (TEMP input) into out (TEMP output offering
+ * n + 50 bytes, zeroed here); asserts the TA's success, the size written
+ * back, every byte (in ^ 0xA5), that nothing past n was copied back, the
+ * value (a + 1) and the checksum.
+ */
+void inproc_transform_temp(TEEC_Session *s, const uint8_t *in, uint8_t *out, size_t n);
+/* Echo INC_INPLACE on io[0, n) (TEMP inout), filled here with seed: every byte comes back + 1. */
+void inproc_inc_inplace_temp(TEEC_Session *s, uint8_t *io, size_t n, unsigned seed);
 /*
  * Echo TRANSFORM from [ioff, ioff + n) of in_shm into out_shm at ooff (room
  * bytes offered), by the given WHOLE / PARTIAL memref types; asserts success,

@@ -167,14 +167,6 @@ static void books_ok(struct world *w)
 	assert_int_equal(sw_check(w->l.sw), 0);
 }
 
-static void fill(uint8_t *p, size_t n, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));
-}
-
 static bool in_carveout(const struct world *w, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -214,24 +206,8 @@ static void test_echo_temp(void **state)
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
 	inproc_open_session(&ctx, &s, &echo_uuid);
 
-	fill(in, n, 1);
-	memset(out, 0, n + 50);
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
-					 TEEC_VALUE_INOUT, TEEC_NONE);
-	op.params[0].tmpref.buffer = in;
-	op.params[0].tmpref.size = n;
-	op.params[1].tmpref.buffer = out;
-	op.params[1].tmpref.size = n + 50;
-	op.params[2].value.a = 100;
-	assert_int_equal(TEEC_InvokeCommand(&s, TA_ECHO_CMD_TRANSFORM, &op, &origin), TEEC_SUCCESS);
-	assert_int_equal(origin, TEEC_ORIGIN_TRUSTED_APP);
-	assert_int_equal(op.params[1].tmpref.size, n);
-	for (i = 0; i < n; i++)
-		assert_int_equal(out[i], in[i] ^ 0xA5);
-	assert_int_equal(out[n], 0); /* only what the TA produced was copied back */
-	assert_int_equal(op.params[2].value.a, 101);
-	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(in, n));
+	inproc_fill(in, n, 1);
+	inproc_transform_temp(&s, in, out, n);
 	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.temp_bounces, 2);
 	assert_int_equal(st.temp_bytes_in, n);  /* the OUTPUT memref is not copied in */
@@ -239,15 +215,7 @@ static void test_echo_temp(void **state)
 	books_ok(&w);
 
 	/* TEMP inout: every byte + 1, in place. */
-	fill(io, 9000, 7);
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-	op.params[0].tmpref.buffer = io;
-	op.params[0].tmpref.size = 9000;
-	assert_int_equal(TEEC_InvokeCommand(&s, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
-			 TEEC_SUCCESS);
-	for (i = 0; i < 9000; i++)
-		assert_int_equal(io[i], (uint8_t)((uint8_t)(i * 31 + 7 + (i >> 8)) + 1));
+	inproc_inc_inplace_temp(&s, io, 9000, 7);
 	optee_drv_get_stats(w.l.drv, &st);
 	assert_int_equal(st.temp_bytes_in, n + 9000);
 	assert_int_equal(st.temp_bytes_out, n + 9000);
@@ -336,13 +304,13 @@ static void test_registered_partial(void **state)
 	optee_drv_get_stats(w.l.drv, &st0);
 	assert_int_equal(st0.pages_held, 0);
 
-	fill(a_in.buffer, a_in.size, 11);
+	inproc_fill(a_in.buffer, a_in.size, 11);
 	inproc_transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &a_out, 0, 20000);
 	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &a_in, 4000, 9000,
 			 TEEC_MEMREF_PARTIAL_OUTPUT, &a_out, 7001, 12000);
 	/* PARTIAL_INOUT touches only its window. */
-	fill(a_io.buffer, a_io.size, 5);
+	inproc_fill(a_io.buffer, a_io.size, 5);
 	memcpy(before, a_io.buffer, sizeof(before));
 	memset(&op, 0, sizeof(op));
 	op.paramTypes =
@@ -361,7 +329,7 @@ static void test_registered_partial(void **state)
 	books_ok(&w);
 
 	/* Heap memory: a carveout shadow, copied in at invoke. */
-	fill(heap_in, 30000, 3);
+	inproc_fill(heap_in, 30000, 3);
 	h_in = (TEEC_SharedMemory){ .buffer = heap_in, .size = 30000, .flags = TEEC_MEM_INPUT };
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_in), TEEC_SUCCESS);
 	memset(a_out.buffer, 0, a_out.size);
@@ -374,7 +342,7 @@ static void test_registered_partial(void **state)
 	/* Guest RAM: also a shadow now (the secure world reaches only the carveout). */
 	assert_int_equal(guest_mem_alloc_contig(&w.l.gm, 2, &ram_ipa), 0);
 	ram = guest_mem_ptr(&w.l.gm, ram_ipa, 2 * 4096);
-	fill(ram, 8192, 9);
+	inproc_fill(ram, 8192, 9);
 	r_io = (TEEC_SharedMemory){ .buffer = ram + 333, .size = 5000,
 				    .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &r_io), TEEC_SUCCESS);
@@ -432,7 +400,7 @@ static void storage_rpc(bool no_rpc_arg)
 	world_up(&w, no_rpc_arg);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
 	inproc_open_session(&ctx, &s, &storage_uuid);
-	fill(data, n, 17);
+	inproc_fill(data, n, 17);
 	size = n;
 	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
@@ -802,7 +770,7 @@ static void *client_thread(void *p)
 		return NULL;
 	}
 	for (r = 0; r < 40; r++) {
-		fill(in, sizeof(in), (unsigned)(a->id * 64 + r));
+		inproc_fill(in, sizeof(in), (unsigned)(a->id * 64 + r));
 		memset(&op, 0, sizeof(op));
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
 						 TEEC_VALUE_INOUT, TEEC_NONE);

@@ -92,14 +92,6 @@ static void world_down(struct inproc_lone *w)
 	inproc_lone_down(w);
 }
 
-static void fill(uint8_t *p, size_t n, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));
-}
-
 /* Store n bytes as object id and read them back through the storage TA. */
 static void store_and_load(struct inproc_lone *w, uint32_t id, size_t n, unsigned seed)
 {
@@ -109,7 +101,7 @@ static void store_and_load(struct inproc_lone *w, uint32_t id, size_t n, unsigne
 
 	assert_non_null(data);
 	assert_non_null(got);
-	fill(data, n, seed);
+	inproc_fill(data, n, seed);
 	memset(got, 0, n);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE,
@@ -290,7 +282,7 @@ static void *client_thread(void *p)
 		uint32_t id = a->seed * 100 + k;
 
 		n = 500 + (size_t)((a->seed * 7919u + k * 104729u) % (6 * 4096 - 500));
-		fill(data, n, id);
+		inproc_fill(data, n, id);
 		memset(&op, 0, sizeof(op));
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT,
 						 TEEC_NONE, TEEC_NONE);
@@ -369,7 +361,7 @@ static void drv_store(struct inproc_guest *g, uint32_t session, uint32_t id, siz
 	uint32_t origin;
 
 	assert_non_null(buf);
-	fill(buf, n, id);
+	inproc_fill(buf, n, id);
 	assert_int_equal(optee_shm_alloc(g->drv, n, false, &shm), 0);
 	assert_int_equal(optee_shm_write(shm, 0, buf, n), 0);
 	assert_int_equal(optee_shm_register(shm, &origin), TEE_SUCCESS);

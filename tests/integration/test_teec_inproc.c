@@ -134,14 +134,6 @@ static void world_down(struct world *w)
 	inproc_lone_down(&w->l);
 }
 
-static void fill(uint8_t *p, size_t n, unsigned seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));
-}
-
 /* TEMP input/output/inout memrefs and values carry data both ways through the echo TA. */
 static void test_echo_temp_memrefs(void **state)
 {
@@ -150,7 +142,7 @@ static void test_echo_temp_memrefs(void **state)
 	TEEC_Session s;
 	TEEC_Operation op;
 	uint32_t origin;
-	size_t n = 3 * 4096 + 77, i;
+	size_t n = 3 * 4096 + 77;
 	uint8_t *in = malloc(n), *out = malloc(n + 50), *io = malloc(9000);
 
 	(void)state;
@@ -171,36 +163,11 @@ static void test_echo_temp_memrefs(void **state)
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
 	inproc_open_session(&ctx, &s, &echo_uuid);
 
-	fill(in, n, 1);
-	memset(out, 0, n + 50);
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
-					 TEEC_VALUE_INOUT, TEEC_NONE);
-	op.params[0].tmpref.buffer = in;
-	op.params[0].tmpref.size = n;
-	op.params[1].tmpref.buffer = out;
-	op.params[1].tmpref.size = n + 50;
-	op.params[2].value.a = 100;
-	assert_int_equal(TEEC_InvokeCommand(&s, TA_ECHO_CMD_TRANSFORM, &op, &origin), TEEC_SUCCESS);
-	assert_int_equal(origin, TEEC_ORIGIN_TRUSTED_APP);
-	assert_int_equal(op.params[1].tmpref.size, n);
-	for (i = 0; i < n; i++)
-		assert_int_equal(out[i], in[i] ^ 0xA5);
-	assert_int_equal(out[n], 0);
-	assert_int_equal(op.params[2].value.a, 101);
-	assert_int_equal(op.params[2].value.b, inproc_sum_bytes(in, n));
+	inproc_fill(in, n, 1);
+	inproc_transform_temp(&s, in, out, n);
 
 	/* TEMP inout: every byte + 1, in place. */
-	fill(io, 9000, 7);
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-	op.params[0].tmpref.buffer = io;
-	op.params[0].tmpref.size = 9000;
-	assert_int_equal(TEEC_InvokeCommand(&s, TA_ECHO_CMD_INC_INPLACE, &op, &origin),
-			 TEEC_SUCCESS);
-	for (i = 0; i < 9000; i++)
-		assert_int_equal(io[i], (uint8_t)((uint8_t)(i * 31 + 7 + (i >> 8)) + 1));
-	assert_int_equal(op.params[0].tmpref.size, 9000);
+	inproc_inc_inplace_temp(&s, io, 9000, 7);
 
 	/* Values only. */
 	memset(&op, 0, sizeof(op));
@@ -263,7 +230,7 @@ static void test_echo_short_buffer(void **state)
 	world_up(&w, 4, 1, 16, 0);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
 	inproc_open_session(&ctx, &s, &echo_uuid);
-	fill(in, sizeof(in), 3);
+	inproc_fill(in, sizeof(in), 3);
 	memset(out, 0x3c, sizeof(out));
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT,
@@ -311,13 +278,13 @@ static void test_echo_registered_memrefs(void **state)
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_out), TEEC_SUCCESS);
 	assert_int_equal(TEEC_AllocateSharedMemory(&ctx, &a_io), TEEC_SUCCESS);
 	assert_true(guest_mem_contains(&w.l.gm, a_in.buffer, a_in.size));
-	fill(a_in.buffer, a_in.size, 11);
+	inproc_fill(a_in.buffer, a_in.size, 11);
 	inproc_transform_memref(&s, TEEC_MEMREF_WHOLE, &a_in, 0, 20000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &a_out, 0, 20000);
 	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &a_in, 4000, 9000, TEEC_MEMREF_WHOLE,
 			 &a_out, 0, 0);
 	/* PARTIAL_INOUT through INC_INPLACE touches only its window. */
-	fill(a_io.buffer, a_io.size, 5);
+	inproc_fill(a_io.buffer, a_io.size, 5);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes =
 		TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
@@ -347,12 +314,12 @@ static void test_echo_registered_memrefs(void **state)
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_in), TEEC_SUCCESS);
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_out), TEEC_SUCCESS);
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &h_io), TEEC_SUCCESS);
-	fill(heap_in, 30000, 21); /* after registering: the copy happens at invoke */
+	inproc_fill(heap_in, 30000, 21); /* after registering: the copy happens at invoke */
 	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &h_in, 123, 25000,
 			 TEEC_MEMREF_PARTIAL_OUTPUT, &h_out, 4000, 26000);
 	assert_int_equal(heap_out[3999], 0);
 	inproc_transform_memref(&s, TEEC_MEMREF_WHOLE, &h_in, 0, 30000, TEEC_MEMREF_WHOLE, &h_out, 0, 0);
-	fill(heap_io, 7000, 9);
+	inproc_fill(heap_io, 7000, 9);
 	op.paramTypes =
 		TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
 	op.params[0].memref.parent = &h_io;
@@ -373,7 +340,7 @@ static void test_echo_registered_memrefs(void **state)
 				    .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
 	assert_int_equal(TEEC_RegisterSharedMemory(&ctx, &r_io), TEEC_SUCCESS);
 	optee_drv_get_stats(w.l.drv, &st);
-	fill(ram + 333, 8000, 13);
+	inproc_fill(ram + 333, 8000, 13);
 	inproc_transform_memref(&s, TEEC_MEMREF_PARTIAL_INPUT, &r_io, 0, 3000, TEEC_MEMREF_PARTIAL_OUTPUT,
 			 &r_io, 4000, 4000);
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE, TEEC_NONE, TEEC_NONE);
@@ -441,7 +408,7 @@ static void test_storage_rpc(void **state)
 	world_up(&w, 4, 1, 16, 0);
 	assert_int_equal(TEEC_InitializeContext(NULL, &ctx), TEEC_SUCCESS);
 	inproc_open_session(&ctx, &s, &storage_uuid);
-	fill(data, n, 17);
+	inproc_fill(data, n, 17);
 	size = n;
 	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
