@@ -248,11 +248,53 @@ static uint64_t sweep_param(const char *name, const char *prefix)
 	return p > name + n && *p == '-' ? v : 0;
 }
 
-static int has_json_suffix(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
+/* What load_one needs to know of the directory it is in. */
+struct load_ctx {
+	struct plot_docs *docs;
+	bool sweep;
+};
 
-	return n > 5 && !strcmp(e->d_name + n - 5, ".json");
+/* One JSON file of the directory: kept if it is a result a plot can use. */
+static int load_one(void *ctx, const char *name, const char *path, json_t *doc,
+		    const struct stat *st, char *err, size_t err_bytes)
+{
+	struct load_ctx *c = ctx;
+	const char *schema = json_string_value(json_object_get(doc, "schema"));
+	enum plot_src src = SRC_COMPARE;
+	uint64_t param = 0;
+	struct plot_doc *d;
+	int rc;
+
+	(void)st;
+	if (!schema || strcmp(schema, RUN_RESULT_SCHEMA)) {
+		/* compare's own configuration (compare.json) is expected here: no note */
+		if (!schema || strcmp(schema, "teeshm.compare/1"))
+			note("skipping %s: not a %s document", path, RUN_RESULT_SCHEMA);
+		return 0;
+	}
+	if (c->sweep) {
+		if ((param = sweep_param(name, "size-")))
+			src = SRC_SIZE;
+		else if ((param = sweep_param(name, "vms-")))
+			src = SRC_VMS;
+		else {
+			note("skipping %s: a sweep result is named "
+			     "size-<BYTES>-<strategy>.json or vms-<N>-<strategy>.json", path);
+			return 0;
+		}
+	}
+	if ((rc = doc_check(doc, path, err, err_bytes)))
+		return rc;
+	if (strlen(path) >= PLOT_PATH_BYTES)
+		return ts_errf(err, err_bytes, TS_EINVAL, "%s: path too long", path);
+	if (!(d = docs_add(c->docs)))
+		return ts_errf(err, err_bytes, TS_ENOMEM, "out of memory");
+	d->doc = json_incref(doc);
+	memcpy(d->path, path, strlen(path) + 1);
+	d->src = src;
+	d->param = param;
+	set_label(d->label, json_string_value(json_object_get(doc, "strategy")), SIZE_MAX);
+	return 0;
 }
 
 /*
@@ -264,71 +306,9 @@ static int has_json_suffix(const struct dirent *e)
 static int load_dir(const char *dir, bool sweep, struct plot_docs *docs, char *err,
 		    size_t err_bytes)
 {
-	struct dirent **names = NULL;
-	int n, i, rc = 0;
+	struct load_ctx c = { docs, sweep };
 
-	n = scandir(dir, &names, has_json_suffix, alphasort);
-	if (n < 0)
-		return ts_errf(err, err_bytes, errno == ENOENT ? TS_ENOENT : TS_EINVAL,
-			       "%s: cannot read the directory: %s", dir, strerror(errno));
-	for (i = 0; i < n && !rc; i++) {
-		const char *name = names[i]->d_name;
-		struct plot_doc *d;
-		char path[PLOT_PATH_BYTES];
-		struct stat st;
-		const char *schema;
-		uint64_t param = 0;
-		enum plot_src src = SRC_COMPARE;
-		json_t *doc;
-
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s/%s: path too long", dir, name);
-			break;
-		}
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
-			continue;
-		doc = run_result_load(path, err, err_bytes);
-		if (!doc) {
-			rc = TS_EINVAL;
-			break;
-		}
-		schema = json_string_value(json_object_get(doc, "schema"));
-		if (!schema || strcmp(schema, RUN_RESULT_SCHEMA)) {
-			/* compare's own configuration (compare.json) is expected here: no note */
-			if (!schema || strcmp(schema, "teeshm.compare/1"))
-				note("skipping %s: not a %s document", path, RUN_RESULT_SCHEMA);
-			json_decref(doc);
-			continue;
-		}
-		if (sweep) {
-			if ((param = sweep_param(name, "size-")))
-				src = SRC_SIZE;
-			else if ((param = sweep_param(name, "vms-")))
-				src = SRC_VMS;
-			else {
-				note("skipping %s: a sweep result is named "
-				     "size-<BYTES>-<strategy>.json or vms-<N>-<strategy>.json",
-				     path);
-				json_decref(doc);
-				continue;
-			}
-		}
-		if ((rc = doc_check(doc, path, err, err_bytes)) || !(d = docs_add(docs))) {
-			if (!rc)
-				rc = ts_errf(err, err_bytes, TS_ENOMEM, "out of memory");
-			json_decref(doc);
-			break;
-		}
-		d->doc = doc;
-		memcpy(d->path, path, sizeof(path));
-		d->src = src;
-		d->param = param;
-		set_label(d->label, json_string_value(json_object_get(doc, "strategy")), SIZE_MAX);
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
+	return run_result_each_json(dir, load_one, &c, err, err_bytes);
 }
 
 static const char *strategy_of(const struct plot_doc *d)

@@ -48,13 +48,6 @@ static const struct report_plot plot_kinds[] = {
 };
 #define N_PLOT_KINDS (sizeof(plot_kinds) / sizeof(plot_kinds[0]))
 
-static int has_json_suffix(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return n > 5 && !strcmp(e->d_name + n - 5, ".json");
-}
-
 static bool newer(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
@@ -230,7 +223,7 @@ static struct timespec newest_json(const char *dir)
 	struct stat st;
 	int n, k;
 
-	n = scandir(dir, &names, has_json_suffix, alphasort);
+	n = scandir(dir, &names, run_result_is_json_name, alphasort);
 	for (k = 0; k < n; k++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[k]->d_name);
 		if (!stat(path, &st) && newer(&st.st_mtim, &newest))
@@ -293,67 +286,54 @@ static int load_plots(struct report *r, const struct timespec *newest_doc, char 
 	return 0;
 }
 
+/* What report_load's walk gathers besides r. */
+struct load_ctx {
+	struct report *r;
+	struct timespec newest; /* of the result documents */
+};
+
+/* One JSON file of DIR: a result, compare.json, or something else (skipped). */
+static int take_file(void *ctx, const char *name, const char *path, json_t *doc,
+		     const struct stat *st, char *err, size_t err_bytes)
+{
+	struct load_ctx *c = ctx;
+	struct report *r = c->r;
+	const char *schema = get_str(doc, "schema", NULL);
+	int rc;
+
+	if (!strcmp(name, REPORT_CONFIG_FILE)) {
+		if (!schema || strcmp(schema, REPORT_CONFIG_SCHEMA))
+			return ts_errf(err, err_bytes, TS_EINVAL, "%s: not a %s document", path,
+				       REPORT_CONFIG_SCHEMA);
+		return take_config(r, doc, path, err, err_bytes);
+	}
+	if (!schema || strcmp(schema, RUN_RESULT_SCHEMA))
+		return 0; /* not ours: another tool's file, or a compare.json under another name */
+	if (!json_is_string(json_object_get(doc, "strategy")))
+		return ts_errf(err, err_bytes, TS_EINVAL,
+			       "%s: \"strategy\" is missing or not a string", path);
+	if ((rc = report_check_doc_numbers(doc, path, err, err_bytes)))
+		return rc;
+	if (r->n_docs == REPORT_MAX_DOCS)
+		return ts_errf(err, err_bytes, TS_E2BIG,
+			       "%s: more than %u result documents: a report is of one compare "
+			       "run", r->dir, REPORT_MAX_DOCS);
+	r->docs[r->n_docs] = json_incref(doc);
+	memcpy(r->doc_files[r->n_docs++], name, strlen(name) + 1);
+	if (newer(&st->st_mtim, &c->newest))
+		c->newest = st->st_mtim;
+	return 0;
+}
+
 int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 {
-	struct dirent **names = NULL;
-	struct timespec newest = { 0, 0 };
-	int n, i, rc = 0;
+	struct load_ctx c = { r, { 0, 0 } };
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s", dir) >= sizeof(r->dir))
 		return ts_errf(err, err_bytes, TS_EINVAL, "%s: path too long", dir);
-	n = scandir(dir, &names, has_json_suffix, alphasort);
-	if (n < 0)
-		return ts_errf(err, err_bytes, errno == ENOENT ? TS_ENOENT : TS_EIO,
-			       "%s: cannot read the directory: %s", dir, strerror(errno));
-	for (i = 0; i < n && !rc; i++) {
-		const char *name = names[i]->d_name, *schema;
-		char path[sizeof(r->dir) + REPORT_NAME_BYTES];
-		struct stat st;
-		json_t *doc;
-
-		if (strlen(name) >= REPORT_NAME_BYTES) {
-			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s/%s: file name too long", dir,
-				     name);
-			break;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
-			continue;
-		doc = run_result_load(path, err, err_bytes);
-		if (!doc) {
-			rc = TS_EINVAL;
-			break;
-		}
-		schema = get_str(doc, "schema", NULL);
-		if (schema && !strcmp(schema, REPORT_CONFIG_SCHEMA)) {
-			if (!strcmp(name, REPORT_CONFIG_FILE))
-				rc = take_config(r, doc, path, err, err_bytes);
-		} else if (schema && !strcmp(schema, RUN_RESULT_SCHEMA)) {
-			if (!json_is_string(json_object_get(doc, "strategy")))
-				rc = ts_errf(err, err_bytes, TS_EINVAL,
-					     "%s: \"strategy\" is missing or not a string", path);
-			else if ((rc = report_check_doc_numbers(doc, path, err, err_bytes)))
-				;
-			else if (r->n_docs == REPORT_MAX_DOCS)
-				rc = ts_errf(err, err_bytes, TS_E2BIG,
-					     "%s: more than %u result documents: a report "
-					     "is of one compare run", dir, REPORT_MAX_DOCS);
-			else {
-				r->docs[r->n_docs] = json_incref(doc);
-				memcpy(r->doc_files[r->n_docs++], name, strlen(name) + 1);
-				if (newer(&st.st_mtim, &newest))
-					newest = st.st_mtim;
-			}
-		} else if (!strcmp(name, REPORT_CONFIG_FILE)) {
-			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s: not a %s document", path,
-				     REPORT_CONFIG_SCHEMA);
-		}
-		json_decref(doc);
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	rc = run_result_each_json(dir, take_file, &c, err, err_bytes);
 	if (!rc && !r->n_docs)
 		rc = ts_errf(err, err_bytes, TS_EINVAL,
 			     "%s holds no %s document (teeshm compare --out %s writes them)", dir,
@@ -373,7 +353,7 @@ int report_load(struct report *r, const char *dir, char *err, size_t err_bytes)
 			     r->doc_files[0], get_str(r->docs[0], "workload", NULL) ?
 			     get_str(r->docs[0], "workload", NULL) : "?");
 	if (!rc)
-		rc = load_plots(r, &newest, err, err_bytes);
+		rc = load_plots(r, &c.newest, err, err_bytes);
 	if (rc)
 		report_fini(r);
 	return rc;

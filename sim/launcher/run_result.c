@@ -1,7 +1,10 @@
 /* The teeshm.result/1 document of a run and its human table (see run_result.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "sim/launcher/run_result.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/common/errmsg.h"
@@ -46,6 +49,52 @@ json_t *run_result_load(const char *path, char *err, size_t err_bytes)
 		ts_errf(err, err_bytes, TS_EINVAL, "%s:%d:%d: %s", path, jerr.line, jerr.column,
 			jerr.text);
 	return doc;
+}
+
+int run_result_is_json_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 5 && !strcmp(e->d_name + n - 5, ".json");
+}
+
+int run_result_each_json(const char *dir,
+			 int (*fn)(void *ctx, const char *name, const char *path, json_t *doc,
+				   const struct stat *st, char *err, size_t err_bytes),
+			 void *ctx, char *err, size_t err_bytes)
+{
+	struct dirent **names = NULL;
+	int n, i, rc = 0;
+
+	n = scandir(dir, &names, run_result_is_json_name, alphasort);
+	if (n < 0)
+		return ts_errf(err, err_bytes, errno == ENOENT ? TS_ENOENT : TS_EIO,
+			       "%s: cannot read the directory: %s", dir, strerror(errno));
+	for (i = 0; i < n && !rc; i++) {
+		char path[4096 + 256];
+		struct stat st;
+		json_t *doc;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >=
+		    sizeof(path)) {
+			rc = ts_errf(err, err_bytes, TS_EINVAL, "%s/%s: path too long", dir,
+				     names[i]->d_name);
+			break;
+		}
+		if (stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		doc = run_result_load(path, err, err_bytes);
+		if (!doc) {
+			rc = TS_EINVAL;
+			break;
+		}
+		rc = fn(ctx, names[i]->d_name, path, doc, &st, err, err_bytes);
+		json_decref(doc);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 int run_result_take_line(struct run_result *rr, const char *line, char *err, size_t err_bytes)

@@ -9,9 +9,11 @@
 #ifndef TEESHM_LAUNCHER_RUN_RESULT_H
 #define TEESHM_LAUNCHER_RUN_RESULT_H
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "sim/common/profile.h"
 
@@ -57,6 +59,22 @@ json_t *run_result_document(const struct run_result *rr, const struct run_meta *
  * "path:line:column: what jansson found".
  */
 json_t *run_result_load(const char *path, char *err, size_t err_bytes);
+
+/* scandir's filter for "*.json" names. */
+int run_result_is_json_name(const struct dirent *e);
+
+/*
+ * Each regular file dir/ *.json in name order, parsed as run_result_load
+ * does, handed to fn with its name, path and stat; fn takes a reference of
+ * doc if it keeps it.  A non-zero return of fn stops the walk and is
+ * returned (fn says what in err).  TS_ENOENT when dir does not exist,
+ * TS_EIO when it cannot be read, TS_EINVAL for a file jansson cannot parse,
+ * all with err naming the place.
+ */
+int run_result_each_json(const char *dir,
+			 int (*fn)(void *ctx, const char *name, const char *path, json_t *doc,
+				   const struct stat *st, char *err, size_t err_bytes),
+			 void *ctx, char *err, size_t err_bytes);
 
 /* Write doc to path (indented, one trailing newline).  0, or TS_EIO with err naming the path. */
 int run_result_write(const json_t *doc, const char *path, char *err, size_t err_bytes);
