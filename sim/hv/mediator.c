@@ -861,8 +861,10 @@ static void std_call(struct hv_guest *g, struct smc_regs *regs, uint64_t arg_ipa
  * Linux's arg cache does, so it registers nothing per call.  Xen refuses the
  * call; we find the arg's guest page from the registration we booked and
  * shadow it like any other, so the secure world still reads only our copy.
- * It gets a CALL_WITH_ARG: the TEE never learns the guest's cookie, and an
- * RPC arg comes by RPC_ALLOC (as for a REGD_ARG without an inline RPC arg).
+ * It gets a CALL_WITH_ARG, or with RPC_ARG a CALL_WITH_RPC_ARG whose shadow
+ * also holds the RPC arg that follows the call's arg in the guest's buffer
+ * (where OP-TEE's std_entry_with_regd_arg looks for it): the TEE never
+ * learns the guest's cookie.
  */
 static void regd_call(struct hv_guest *g, struct smc_regs *regs)
 {
@@ -881,8 +883,9 @@ static void regd_call(struct hv_guest *g, struct smc_regs *regs)
 		regs->a[0] = OPTEE_SMC_RETURN_EBADADDR;
 		return;
 	}
-	/* call_prepare checks alignment and that the arg stays in this one page. */
-	std_call(g, regs, r->page_ipa[pos / SMALL_PAGE_SIZE] + pos % SMALL_PAGE_SIZE, false);
+	/* call_prepare checks alignment and that the arg (and RPC arg) stay in this one page. */
+	std_call(g, regs, r->page_ipa[pos / SMALL_PAGE_SIZE] + pos % SMALL_PAGE_SIZE,
+		 g->rpc_arg_cap);
 }
 
 static uint64_t std_arg_ipa(const struct smc_regs *regs)

@@ -51,6 +51,7 @@ void sw_config_default(struct sw_config *cfg)
 		.max_sessions = 256,
 		.max_shm = 4096,
 		.max_pages_per_buffer = 16384, /* 64 MiB */
+		.regd_arg_rpc_inline = true,   /* as OP-TEE's std_entry_with_regd_arg */
 		.strategy = "dynamic",
 	};
 	core_mm_config_default(&cfg->mm);

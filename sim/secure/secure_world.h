@@ -67,8 +67,8 @@ struct sw_config {
 	uint32_t max_pages_per_buffer; /* pages one memref, registration or RPC buffer may span */
 	/*
 	 * OP-TEE and Linux put the RPC arg after the arg in the registered shm of
-	 * CALL_WITH_REGD_ARG too.  Off (default): REGD_ARG gets its RPC arg by
-	 * RPC_ALLOC like CALL_WITH_ARG.
+	 * CALL_WITH_REGD_ARG too (std_entry_with_regd_arg): on by default.  Off:
+	 * REGD_ARG gets its RPC arg by RPC_ALLOC like CALL_WITH_ARG (tests).
 	 */
 	bool regd_arg_rpc_inline;
 	/*

@@ -15,11 +15,13 @@
  *   "dynamic" does; they are the client's to keep alive.
  * - Message args: Linux's arg cache (optee_shm_arg_cache): registered pages
  *   cut into fixed slots, the call issued as CALL_WITH_REGD_ARG naming
- *   (cookie, offset), so no arg page is registered or mapped per call.  The
- *   RPC arg then comes by RPC_ALLOC, as OP-TEE expects of REGD_ARG without
- *   an inline RPC arg.  A message larger than a slot, or one sent while a
- *   slot page is being registered (that REGISTER_SHM needs an arg itself),
- *   uses a fresh arg as "dynamic".
+ *   (cookie, offset), so no arg page is registered or mapped per call.  When
+ *   the secure world takes RPC args in the call's buffer (RPC_ARG), a slot
+ *   holds one after the call's arg, where OP-TEE's std_entry_with_regd_arg
+ *   looks for it, as Linux's slots do: a REGD_ARG call needs no RPC_ALLOC.
+ *   A message larger than a slot, or one sent while a slot page is being
+ *   registered (that REGISTER_SHM needs an arg itself), uses a fresh arg as
+ *   "dynamic".
  * - Buffers the secure world asks for: fresh pages per request, as
  *   "dynamic" (the secure half keeps them in a pool).
  *
@@ -40,13 +42,16 @@
 extern const struct nw_strategy_ops nw_dynamic_ops;
 extern const struct nw_strategy_ops nw_cached_ops;
 
-/* Params a cached arg slot holds: Linux's MAX_ARG_PARAM_COUNT is 6; ours rounds to 256 bytes. */
+/*
+ * Params a cached arg slot holds for the call: Linux's MAX_ARG_PARAM_COUNT is
+ * 6; ours rounds to 256 bytes.  The RPC arg, when there is one, comes after.
+ */
 #define ARG_SLOT_PARAMS 7u
-#define ARG_SLOT_BYTES OPTEE_MSG_GET_ARG_SIZE(ARG_SLOT_PARAMS)
-#define ARG_SLOTS_PER_PAGE (SMALL_PAGE_SIZE / ARG_SLOT_BYTES)
+#define ARG_SLOT_CALL_BYTES OPTEE_MSG_GET_ARG_SIZE(ARG_SLOT_PARAMS)
+#define ARG_SLOTS_MAX 32u /* a page's slots fit a 32-bit mask */
 
-_Static_assert(ARG_SLOT_BYTES == 256, "arg slots are 256 bytes");
-_Static_assert(ARG_SLOTS_PER_PAGE <= 32, "a page's slots fit a 32-bit mask");
+_Static_assert(ARG_SLOT_CALL_BYTES == 256, "arg slots hold 256 bytes of call");
+_Static_assert(SMALL_PAGE_SIZE / ARG_SLOT_CALL_BYTES <= ARG_SLOTS_MAX, "slots fit the mask");
 
 /* A registered bounce buffer. */
 struct bounce {
@@ -70,6 +75,9 @@ struct cached_nw {
 	struct arg_page *arg_pages;
 	bool growing_args;          /* a slot page is being registered */
 	bool regd_arg;              /* the secure world offers dynamic shm: REGD_ARG usable */
+	size_t slot_bytes;          /* the call's arg, then the RPC arg if the TEE wants one */
+	uint32_t slots_per_page;
+	uint32_t rpc_params;        /* params of the RPC arg in a slot; 0: none */
 	struct nw_cached_stats st;
 };
 
@@ -87,7 +95,16 @@ static int cached_init(struct nw_strategy *s, struct optee_drv *drv,
 	if (!c)
 		return TS_ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
-	c->regd_arg = drv->info.sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM;
+	c->rpc_params = drv->info.rpc_arg ? drv->info.rpc_param_count : 0;
+	c->slot_bytes = ARG_SLOT_CALL_BYTES +
+			(c->rpc_params ? OPTEE_MSG_GET_ARG_SIZE(c->rpc_params) : 0);
+	c->slots_per_page = (uint32_t)(SMALL_PAGE_SIZE / c->slot_bytes);
+	/*
+	 * As Linux: the arg cache (REGD_ARG) only with RPC_ARG, as OP-TEE then
+	 * takes the RPC arg from the slot; otherwise a fresh arg per call.
+	 */
+	c->regd_arg = (drv->info.sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM) && c->rpc_params &&
+		      c->slots_per_page;
 	s->priv = c;
 	return 0;
 }
@@ -279,7 +296,7 @@ static bool take_slot_locked(struct cached_nw *c, struct arg_page **page, uint32
 	uint32_t i;
 
 	for (p = c->arg_pages; p; p = p->next)
-		for (i = 0; i < ARG_SLOTS_PER_PAGE; i++)
+		for (i = 0; i < c->slots_per_page; i++)
 			if (!(p->used_mask & (1u << i))) {
 				p->used_mask |= 1u << i;
 				*page = p;
@@ -322,7 +339,7 @@ static int cached_arg_get(struct nw_strategy *s, size_t call_bytes, struct nw_ar
 	uint32_t slot = 0;
 	bool grow = false, got = false;
 
-	if (!c->regd_arg || call_bytes > ARG_SLOT_BYTES)
+	if (!c->regd_arg || call_bytes > ARG_SLOT_CALL_BYTES)
 		goto fresh;
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
@@ -344,11 +361,16 @@ static int cached_arg_get(struct nw_strategy *s, size_t call_bytes, struct nw_ar
 		goto fresh;
 	memset(a, 0, sizeof(*a));
 	a->shm = p->shm;
-	a->host = (uint8_t *)optee_shm_host(p->shm) + slot * ARG_SLOT_BYTES;
-	memset(a->host, 0, ARG_SLOT_BYTES);
+	a->host = (uint8_t *)optee_shm_host(p->shm) + slot * c->slot_bytes;
+	memset(a->host, 0, c->slot_bytes);
 	a->smc_func = OPTEE_SMC_CALL_WITH_REGD_ARG;
 	a->smc_ref = optee_shm_cookie(p->shm);
-	a->smc_offs = slot * ARG_SLOT_BYTES;
+	a->smc_offs = slot * c->slot_bytes;
+	if (c->rpc_params) {
+		/* OP-TEE reads it right after the call's arg: OPTEE_MSG_GET_ARG_SIZE(num_params) */
+		a->rpc_arg = a->host + call_bytes;
+		a->rpc_arg_max_params = c->rpc_params;
+	}
 	pthread_mutex_lock(&c->lock);
 	c->st.arg_slot_hits++;
 	pthread_mutex_unlock(&c->lock);
@@ -373,7 +395,7 @@ static void cached_arg_put(struct nw_strategy *s, struct nw_arg *a)
 	for (p = c->arg_pages; p && p->shm != a->shm; p = p->next)
 		;
 	if (p)
-		p->used_mask &= ~(1u << (uint32_t)(a->smc_offs / ARG_SLOT_BYTES));
+		p->used_mask &= ~(1u << (uint32_t)(a->smc_offs / c->slot_bytes));
 	pthread_mutex_unlock(&c->lock);
 	memset(a, 0, sizeof(*a));
 }
@@ -426,7 +448,7 @@ int nw_cached_check(struct optee_drv *drv)
 		rc = TS_EINVAL;
 	for (p = c->arg_pages; p && !rc; p = p->next) {
 		if (!optee_shm_is_registered(p->shm) || !optee_shm_host(p->shm) ||
-		    (ARG_SLOTS_PER_PAGE < 32 && (p->used_mask >> ARG_SLOTS_PER_PAGE)))
+		    (c->slots_per_page < ARG_SLOTS_MAX && (p->used_mask >> c->slots_per_page)))
 			rc = TS_EINVAL;
 		n_pages++;
 	}

@@ -182,6 +182,57 @@ static void test_temp_memrefs_hit(void **state)
 }
 
 /*
+ * A call from a REGD_ARG slot that needs RPCs (secure storage) finds its RPC
+ * arg in the slot, right after the call's arg, as OP-TEE's
+ * std_entry_with_regd_arg does: once the storage pool is warm, a write asks
+ * the driver for no buffer at all (no RPC_ALLOC, no SHM_ALLOC), only the FS
+ * RPC itself.
+ */
+static void test_regd_arg_carries_rpc_arg(void **state)
+{
+	static const TEEC_UUID storage_uuid = TA_STORAGE_UUID;
+	struct inproc_lone w;
+	struct optee_drv_stats d0, d1;
+	struct nw_cached_stats n0, n1;
+	TEEC_Session st;
+	uint8_t buf[3000];
+	size_t size;
+	uint32_t origin;
+	unsigned i;
+
+	(void)state;
+	world_up(&w, 0, 0);
+	inproc_open_session(&w.ctx, &st, &storage_uuid);
+	for (i = 0; i < 2; i++) { /* warm: slot pages, bounce buffers, the storage pool */
+		fill(buf, sizeof(buf), i);
+		size = sizeof(buf);
+		assert_int_equal(inproc_storage_io(&st, TA_STORAGE_CMD_WRITE, 1, buf, &size,
+						   &origin), TEEC_SUCCESS);
+	}
+	optee_drv_get_stats(w.drv, &d0);
+	n0 = nw_stats(&w);
+	for (i = 0; i < 4; i++) {
+		fill(buf, sizeof(buf), 10 + i);
+		size = sizeof(buf);
+		assert_int_equal(inproc_storage_io(&st, TA_STORAGE_CMD_WRITE, 1, buf, &size,
+						   &origin), TEEC_SUCCESS);
+	}
+	optee_drv_get_stats(w.drv, &d1);
+	n1 = nw_stats(&w);
+	assert_int_equal(n1.arg_slot_hits - n0.arg_slot_hits, 4);
+	assert_int_equal(d1.rpc_buffers, d0.rpc_buffers);
+	memset(buf, 0, sizeof(buf));
+	size = sizeof(buf);
+	assert_int_equal(inproc_storage_io(&st, TA_STORAGE_CMD_READ, 1, buf, &size, &origin),
+			 TEEC_SUCCESS);
+	assert_int_equal(size, sizeof(buf));
+	assert_int_equal(buf[0], (uint8_t)13); /* the last write's fill(.., 13) */
+	TEEC_CloseSession(&st);
+	assert_int_equal(sw_check(w.sw), 0);
+	world_down(&w);
+}
+
+/*
  * Client blocks, allocated and registered, WHOLE and PARTIAL: each call that
  * names one after its first finds its mapping; the TA's writes land in the
  * client's memory; releasing a block unmaps it at once.
@@ -437,6 +488,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_temp_memrefs_hit),
+		cmocka_unit_test(test_regd_arg_carries_rpc_arg),
 		cmocka_unit_test(test_client_blocks),
 		cmocka_unit_test(test_budget_lru),
 		cmocka_unit_test(test_va_exhaustion),
