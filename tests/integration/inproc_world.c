@@ -382,3 +382,25 @@ TEEC_Result inproc_storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *
 	*size = op.params[1].tmpref.size;
 	return res;
 }
+
+void inproc_storage_check(TEEC_Session *s, uint32_t id, const uint8_t *data, size_t n,
+			  uint8_t *back)
+{
+	uint32_t origin;
+	size_t size;
+
+	memset(back, 0, n + 100);
+	size = n + 100;
+	assert_int_equal(inproc_storage_io(s, TA_STORAGE_CMD_READ, id, back, &size, &origin),
+			 TEEC_SUCCESS);
+	assert_int_equal(size, n);
+	assert_memory_equal(back, data, n);
+	/* Too small a buffer: the object's size comes back. */
+	size = 100;
+	assert_int_equal(inproc_storage_io(s, TA_STORAGE_CMD_READ, id, back, &size, &origin),
+			 TEEC_ERROR_SHORT_BUFFER);
+	assert_int_equal(size, n);
+	size = 10;
+	assert_int_equal(inproc_storage_io(s, TA_STORAGE_CMD_READ, id + 1, back, &size, &origin),
+			 TEEC_ERROR_ITEM_NOT_FOUND);
+}

@@ -170,5 +170,12 @@ void inproc_transform_memref(TEEC_Session *s, uint32_t in_type, TEEC_SharedMemor
  */
 TEEC_Result inproc_storage_io(TEEC_Session *s, uint32_t cmd, uint32_t id, void *buf, size_t *size,
 			      uint32_t *origin);
+/*
+ * Object id holds data[0, n) (n > 100): it reads back whole into back (room
+ * for n + 100), a 100-byte buffer is SHORT_BUFFER with the size n, and
+ * object id + 1 does not exist.
+ */
+void inproc_storage_check(TEEC_Session *s, uint32_t id, const uint8_t *data, size_t n,
+			  uint8_t *back);
 
 #endif

@@ -405,19 +405,7 @@ static void storage_rpc(bool no_rpc_arg)
 	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
 	books_ok(&w);
-	memset(back, 0, n + 100);
-	size = n + 100;
-	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
-			 TEEC_SUCCESS);
-	assert_int_equal(size, n);
-	assert_memory_equal(back, data, n);
-	size = 100;
-	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
-			 TEEC_ERROR_SHORT_BUFFER);
-	assert_int_equal(size, n);
-	size = 10;
-	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
-			 TEEC_ERROR_ITEM_NOT_FOUND);
+	inproc_storage_check(&s, 7, data, n, back);
 	optee_drv_get_stats(w.l.drv, &st);
 	assert_true(st.rpc_cmd_shm_alloc >= 3);
 	assert_int_equal(st.rpc_cmd_shm_alloc, st.rpc_cmd_shm_free);

@@ -96,31 +96,20 @@ static void world_down(struct inproc_lone *w)
 static void store_and_load(struct inproc_lone *w, uint32_t id, size_t n, unsigned seed)
 {
 	uint8_t *data = malloc(n), *got = malloc(n);
-	TEEC_Operation op;
 	uint32_t origin;
+	size_t size = n;
 
 	assert_non_null(data);
 	assert_non_null(got);
 	inproc_fill(data, n, seed);
 	memset(got, 0, n);
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE,
-					 TEEC_NONE);
-	op.params[0].value.a = id;
-	op.params[1].tmpref.buffer = data;
-	op.params[1].tmpref.size = n;
-	assert_int_equal(TEEC_InvokeCommand(&w->sess, TA_STORAGE_CMD_WRITE, &op, &origin),
-			 TEEC_SUCCESS);
+	assert_int_equal(inproc_storage_io(&w->sess, TA_STORAGE_CMD_WRITE, id, data, &size,
+					   &origin), TEEC_SUCCESS);
 	assert_int_equal(sw_check(w->sw), 0);
-	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE,
-					 TEEC_NONE);
-	op.params[0].value.a = id;
-	op.params[1].tmpref.buffer = got;
-	op.params[1].tmpref.size = n;
-	assert_int_equal(TEEC_InvokeCommand(&w->sess, TA_STORAGE_CMD_READ, &op, &origin),
+	size = n;
+	assert_int_equal(inproc_storage_io(&w->sess, TA_STORAGE_CMD_READ, id, got, &size, &origin),
 			 TEEC_SUCCESS);
-	assert_int_equal(op.params[1].tmpref.size, n);
+	assert_int_equal(size, n);
 	assert_memory_equal(got, data, n);
 	assert_int_equal(sw_check(w->sw), 0);
 	free(data);

@@ -412,20 +412,7 @@ static void test_storage_rpc(void **state)
 	size = n;
 	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
 			 TEEC_SUCCESS);
-	memset(back, 0, n + 100);
-	size = n + 100;
-	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
-			 TEEC_SUCCESS);
-	assert_int_equal(size, n);
-	assert_memory_equal(back, data, n);
-	/* Too small a buffer: the object's size comes back. */
-	size = 100;
-	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 7, back, &size, &origin),
-			 TEEC_ERROR_SHORT_BUFFER);
-	assert_int_equal(size, n);
-	size = 10;
-	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_READ, 8, back, &size, &origin),
-			 TEEC_ERROR_ITEM_NOT_FOUND);
+	inproc_storage_check(&s, 7, data, n, back);
 	/* Overwrite with an empty object (a NULL memref on the FS RPC). */
 	size = 0;
 	assert_int_equal(inproc_storage_io(&s, TA_STORAGE_CMD_WRITE, 7, data, &size, &origin),
