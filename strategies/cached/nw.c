@@ -15,10 +15,11 @@
  *   "dynamic" does; they are the client's to keep alive.
  * - Message args: Linux's arg cache (optee_shm_arg_cache): registered pages
  *   cut into fixed slots, the call issued as CALL_WITH_REGD_ARG naming
- *   (cookie, offset), so no arg page is registered or mapped per call.  When
- *   the secure world takes RPC args in the call's buffer (RPC_ARG), a slot
- *   holds one after the call's arg, where OP-TEE's std_entry_with_regd_arg
- *   looks for it, as Linux's slots do: a REGD_ARG call needs no RPC_ALLOC.
+ *   (cookie, offset), so no arg page is registered or mapped per call.  As
+ *   in Linux, only when the secure world takes RPC args in the call's buffer
+ *   (RPC_ARG): a slot holds the RPC arg after the call's arg, where OP-TEE's
+ *   std_entry_with_regd_arg looks for it, so a REGD_ARG call needs no
+ *   RPC_ALLOC.
  *   A message larger than a slot, or one sent while a slot page is being
  *   registered (that REGISTER_SHM needs an arg itself), uses a fresh arg as
  *   "dynamic".
@@ -44,7 +45,7 @@ extern const struct nw_strategy_ops nw_cached_ops;
 
 /*
  * Params a cached arg slot holds for the call: Linux's MAX_ARG_PARAM_COUNT is
- * 6; ours rounds to 256 bytes.  The RPC arg, when there is one, comes after.
+ * 6; ours rounds to 256 bytes.  The RPC arg comes after.
  */
 #define ARG_SLOT_PARAMS 7u
 #define ARG_SLOT_CALL_BYTES OPTEE_MSG_GET_ARG_SIZE(ARG_SLOT_PARAMS)
@@ -74,10 +75,10 @@ struct cached_nw {
 	uint64_t busy;              /* bounce buffers lent to calls */
 	struct arg_page *arg_pages;
 	bool growing_args;          /* a slot page is being registered */
-	bool regd_arg;              /* the secure world offers dynamic shm: REGD_ARG usable */
-	size_t slot_bytes;          /* the call's arg, then the RPC arg if the TEE wants one */
+	bool regd_arg;              /* dynamic shm and RPC_ARG offered: REGD_ARG slots usable */
+	size_t slot_bytes;          /* the call's arg, then the RPC arg */
 	uint32_t slots_per_page;
-	uint32_t rpc_params;        /* params of the RPC arg in a slot; 0: none */
+	uint32_t rpc_params;        /* params of the RPC arg in a slot */
 	struct nw_cached_stats st;
 };
 
@@ -95,16 +96,15 @@ static int cached_init(struct nw_strategy *s, struct optee_drv *drv,
 	if (!c)
 		return TS_ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
-	c->rpc_params = drv->info.rpc_arg ? drv->info.rpc_param_count : 0;
-	c->slot_bytes = ARG_SLOT_CALL_BYTES +
-			(c->rpc_params ? OPTEE_MSG_GET_ARG_SIZE(c->rpc_params) : 0);
+	c->rpc_params = drv->info.rpc_param_count;
+	c->slot_bytes = ARG_SLOT_CALL_BYTES + OPTEE_MSG_GET_ARG_SIZE(c->rpc_params);
 	c->slots_per_page = (uint32_t)(SMALL_PAGE_SIZE / c->slot_bytes);
 	/*
 	 * As Linux: the arg cache (REGD_ARG) only with RPC_ARG, as OP-TEE then
 	 * takes the RPC arg from the slot; otherwise a fresh arg per call.
 	 */
-	c->regd_arg = (drv->info.sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM) && c->rpc_params &&
-		      c->slots_per_page;
+	c->regd_arg = (drv->info.sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM) && drv->info.rpc_arg &&
+		      c->rpc_params && c->slots_per_page;
 	s->priv = c;
 	return 0;
 }
@@ -366,11 +366,9 @@ static int cached_arg_get(struct nw_strategy *s, size_t call_bytes, struct nw_ar
 	a->smc_func = OPTEE_SMC_CALL_WITH_REGD_ARG;
 	a->smc_ref = optee_shm_cookie(p->shm);
 	a->smc_offs = slot * c->slot_bytes;
-	if (c->rpc_params) {
-		/* OP-TEE reads it right after the call's arg: OPTEE_MSG_GET_ARG_SIZE(num_params) */
-		a->rpc_arg = a->host + call_bytes;
-		a->rpc_arg_max_params = c->rpc_params;
-	}
+	/* OP-TEE reads it right after the call's arg: OPTEE_MSG_GET_ARG_SIZE(num_params) */
+	a->rpc_arg = a->host + call_bytes;
+	a->rpc_arg_max_params = c->rpc_params;
 	pthread_mutex_lock(&c->lock);
 	c->st.arg_slot_hits++;
 	pthread_mutex_unlock(&c->lock);
